@@ -1,0 +1,188 @@
+"""Fixtures shared by every test: a small city, one persona per role, and logins.
+
+``world`` is a city with two localities (Kennedy, Suba) and neighbourhoods inside Kennedy; the
+supervisor's membership is limited to Kennedy. Personas log in with ``login(client, user)``,
+which also passes the second factor for staff.
+"""
+
+import os
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from convive.accounts.permissions import needs_two_factor
+from convive.accounts.roles import Role
+from convive.accounts.tests.factories import UserFactory
+from convive.institutions.models import Institution
+from convive.institutions.tests.factories import InstitutionFactory, MembershipFactory
+from convive.territories.models import Layer
+from convive.territories.tests.factories import CityFactory, LayerFactory, TerritoryFactory
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose service is missing, except under CI, where it must fail."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason} (CI is set: services must be available)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    return connection
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        skip_or_fail("needs Redis: set REDIS_URL=redis://...")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+class World:
+    """The objects behind the personas, for tests that need to name them."""
+
+
+@pytest.fixture
+def world(db):
+    w = World()
+    w.city = CityFactory(slug="testopolis", name="Testópolis")
+    w.localities = LayerFactory(city=w.city, slug="locality", name="Localidades")
+    w.neighbourhoods = LayerFactory(
+        city=w.city,
+        slug="neighbourhood",
+        name="Barrios",
+        kind=Layer.Kind.NEIGHBOURHOOD,
+        parent_layer=w.localities,
+    )
+    w.kennedy = TerritoryFactory(
+        layer=w.localities, code="08", name="Kennedy", bounds=(-74.20, 4.58, -74.10, 4.66)
+    )
+    w.suba = TerritoryFactory(
+        layer=w.localities, code="11", name="Suba", bounds=(-74.10, 4.66, -74.00, 4.76)
+    )
+    w.timiza = TerritoryFactory(
+        layer=w.neighbourhoods,
+        code="0801",
+        name="Timiza",
+        parent=w.kennedy,
+        bounds=(-74.20, 4.58, -74.15, 4.62),
+    )
+    w.secretariat = InstitutionFactory(
+        city=w.city,
+        slug="secretaria",
+        name="Secretaría de Seguridad",
+        kind=Institution.Kind.SECURITY_SECRETARIAT,
+        covers_whole_city=True,
+    )
+    w.police = InstitutionFactory(
+        city=w.city, slug="policia", name="Policía Metropolitana", kind=Institution.Kind.POLICE
+    )
+    w.police.coverage.set([w.kennedy, w.suba])
+    w.partner = InstitutionFactory(
+        city=w.city, slug="banco", name="Banco Andino", kind=Institution.Kind.CAMERA_PARTNER
+    )
+    w.partner.coverage.set([w.suba])
+    return w
+
+
+def _member(world: World, username: str, role: Role, institution, territories=None):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, institution=institution, role=role, territories=territories)
+    return user
+
+
+@pytest.fixture
+def citizen(db):
+    return UserFactory(username="ciudadana")
+
+
+@pytest.fixture
+def call_taker(world):
+    return _member(world, "operadora", Role.CALL_TAKER, world.secretariat)
+
+
+@pytest.fixture
+def dispatcher(world):
+    return _member(world, "despachador", Role.DISPATCHER, world.secretariat)
+
+
+@pytest.fixture
+def supervisor(world):
+    return _member(world, "supervisora", Role.SUPERVISOR, world.police, [world.kennedy])
+
+
+@pytest.fixture
+def field_unit(world):
+    return _member(world, "patrulla", Role.FIELD_UNIT, world.police, [world.kennedy])
+
+
+@pytest.fixture
+def analyst(world):
+    return _member(world, "analista", Role.ANALYST, world.secretariat)
+
+
+@pytest.fixture
+def institution_admin(world):
+    return _member(world, "admin_policia", Role.INSTITUTION_ADMIN, world.police)
+
+
+@pytest.fixture
+def camera_partner(world):
+    return _member(world, "socio_camaras", Role.CAMERA_PARTNER, world.partner)
+
+
+@pytest.fixture
+def platform_admin(world):
+    return _member(world, "admin_plataforma", Role.PLATFORM_ADMIN, None)
+
+
+PERSONAS = {
+    Role.CITIZEN: "citizen",
+    Role.CALL_TAKER: "call_taker",
+    Role.DISPATCHER: "dispatcher",
+    Role.SUPERVISOR: "supervisor",
+    Role.FIELD_UNIT: "field_unit",
+    Role.ANALYST: "analyst",
+    Role.INSTITUTION_ADMIN: "institution_admin",
+    Role.CAMERA_PARTNER: "camera_partner",
+    Role.PLATFORM_ADMIN: "platform_admin",
+}
+
+
+@pytest.fixture
+def persona(request):
+    """``persona(Role.X)`` gives the user of that role (used by role-parametrised tests)."""
+
+    def get(role: Role):
+        return request.getfixturevalue(PERSONAS[role])
+
+    return get
+
+
+def confirmed_device(user) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+def login(client, user):
+    """Log ``user`` in on the test client, second factor included for staff."""
+    client.force_login(user, backend=MODEL_BACKEND)
+    if needs_two_factor(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = confirmed_device(user).persistent_id
+        session.save()
+    return client

@@ -1,0 +1,1 @@
+"""Convive: open platform for citizen security, coexistence and justice."""

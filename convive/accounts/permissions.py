@@ -1,0 +1,122 @@
+"""What each role may do: the table that ``docs/permissions.md`` shows.
+
+Every view declares the one action it needs with ``@requires(Action.X)`` and every API
+operation ``**api_permission(Action.X)``; ``tests/test_permissions.py`` walks every role
+over every URL and endpoint and fails if this table, the code and the document disagree.
+
+Roles say *what* someone may do; memberships say *where* (``convive.institutions.queries.Scope``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from convive.accounts.roles import STAFF_ROLES, Role
+
+if TYPE_CHECKING:
+    from convive.accounts.models import User
+
+
+class Action(StrEnum):
+    PUBLIC = "public"  # anyone, without an account
+    ACCOUNT_VIEW = "account.view"  # one's own account page
+    WORKSPACE_VIEW = "workspace.view"  # the staff workspace: memberships, scope, tools
+    SCOPE_VIEW = "scope.view"  # which territories one covers (API)
+    MEMBER_VIEW = "institution.member.view"
+    MEMBER_MANAGE = "institution.member.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    ADMIN_SITE = "admin.site"  # Django admin: catalogues, territories, institutions
+
+
+ANONYMOUS = "anonymous"
+
+_ALL_ROLES = frozenset(Role)
+ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.PUBLIC: _ALL_ROLES,
+    Action.ACCOUNT_VIEW: _ALL_ROLES,
+    Action.WORKSPACE_VIEW: STAFF_ROLES,
+    Action.SCOPE_VIEW: STAFF_ROLES,
+    Action.MEMBER_VIEW: frozenset({Role.SUPERVISOR, Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
+    Action.MEMBER_MANAGE: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
+    Action.AUDIT_VIEW: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
+    Action.AUDIT_EXPORT: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
+    Action.ADMIN_SITE: frozenset({Role.PLATFORM_ADMIN}),
+}
+# Where an allowed role sees only part of the data, and which part (shown in docs/permissions.md).
+SCOPE_NOTES: dict[tuple[Action, Role], str] = {
+    (Action.MEMBER_VIEW, Role.SUPERVISOR): "own institution",
+    (Action.MEMBER_VIEW, Role.INSTITUTION_ADMIN): "own institution",
+    (Action.MEMBER_MANAGE, Role.INSTITUTION_ADMIN): "own institution",
+    (Action.AUDIT_VIEW, Role.INSTITUTION_ADMIN): "own institution",
+    (Action.AUDIT_EXPORT, Role.INSTITUTION_ADMIN): "own institution",
+}
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    return ROLE_ACTIONS[action]
+
+
+def is_allowed(user: User | Any, action: Action) -> bool:
+    """True when one of the user's roles grants ``action`` (anonymous: public actions only)."""
+    if action is Action.PUBLIC:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.roles() & ROLE_ACTIONS[action])
+
+
+def requires(action: Action) -> Callable:
+    """Decorate a view: anonymous users go to the login page, others without the role get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if action is not Action.PUBLIC:
+                if not request.user.is_authenticated:
+                    return redirect_to_login(request.get_full_path())
+                if not is_allowed(request.user, action):
+                    raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.required_action = action  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def needs_two_factor(user: User | Any) -> bool:
+    return bool(user.is_authenticated and user.roles() & STAFF_ROLES)
+
+
+class RoleAuth:
+    """Ninja auth for an operation that needs ``action``: 401 when anonymous, 403 without the role.
+
+    Built on the session cookie (with Django's CSRF check on unsafe methods).
+    """
+
+    def __new__(cls, action: Action):
+        from ninja.security import SessionAuth
+
+        class _RoleAuth(SessionAuth):
+            def authenticate(self, request, key):  # noqa: ANN001
+                if not request.user.is_authenticated:
+                    return None
+                if not is_allowed(request.user, action):
+                    raise PermissionDenied
+                return request.user
+
+        return _RoleAuth()
+
+
+def api_permission(action: Action) -> dict[str, Any]:
+    """Keyword arguments for a Ninja operation: its auth and its documented permission."""
+    auth = None if action is Action.PUBLIC else RoleAuth(action)
+    return {"auth": auth, "openapi_extra": {"x-permission": str(action)}}

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JusticeConfig(AppConfig):
+    name = "convive.justice"
+    label = "justice"
+    verbose_name = _("Justice services")
