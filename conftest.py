@@ -8,18 +8,33 @@ which also passes the second factor for staff.
 import os
 
 import pytest
+from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from convive.accounts.permissions import needs_two_factor
 from convive.accounts.roles import Role
 from convive.accounts.tests.factories import UserFactory
+from convive.core.audit import record_audit_event
+from convive.core.tags import AuditTag
 from convive.institutions.models import Institution
 from convive.institutions.tests.factories import InstitutionFactory, MembershipFactory
+from convive.justice.tests.factories import JusticeServiceFactory
 from convive.territories.models import Layer
 from convive.territories.tests.factories import CityFactory, LayerFactory, TerritoryFactory
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that use the ``postgres`` or ``redis_url`` fixture carry the matching marker."""
+    for item in items:
+        for fixture, marker in (
+            ("postgres", pytest.mark.postgres),
+            ("redis_url", pytest.mark.redis),
+        ):
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 
 
 def skip_or_fail(reason: str) -> None:
@@ -27,6 +42,13 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"{reason} (CI is set: services must be available)")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Argon2 is deliberately slow; tests use MD5 unless they are about hashing (``argon2``)."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -96,6 +118,12 @@ def world(db):
         city=w.city, slug="banco", name="Banco Andino", kind=Institution.Kind.CAMERA_PARTNER
     )
     w.partner.coverage.set([w.suba])
+    w.justice_house = JusticeServiceFactory(
+        city=w.city, territory=w.kennedy, name="Casa de Justicia de Kennedy", lon=-74.15, lat=4.60
+    )
+    # One entry in the audit log, so that its pages have something to show.
+    with transaction.atomic():
+        record_audit_event(None, AuditTag.TERRITORY_LAYER_IMPORTED, subject=w.localities)
     return w
 
 

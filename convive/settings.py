@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves the API docs (Swagger UI) from our own static files, not a CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -154,7 +155,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "convive.accounts.network.client_ip"
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Convive")
 # Staff sessions are short; citizens keep theirs for two weeks unless they log out.
@@ -205,6 +207,7 @@ TIME_ZONE = env_str("TIME_ZONE", "America/Bogota")
 
 # --- Static files and uploads --------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "convive" / "static"]  # the site-wide stylesheet, icon, scripts
 # Development serves static files from the apps (WhiteNoise finders); production collects them.
 _static_root = env_str("STATIC_ROOT", "" if DEBUG else str(BASE_DIR / "staticfiles"))
 STATIC_ROOT = Path(_static_root) if _static_root else None

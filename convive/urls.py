@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import include, path
 
 from convive.api import api
@@ -14,8 +13,3 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/", api.urls),
 ]
-
-if settings.DEBUG:  # uploads are served by the web server in production
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -49,7 +49,13 @@ def do_record_failed_login(username: str, *, ip_address: str | None, locked_out:
     if user is None or not needs_two_factor(user):
         return
     tag = AuditTag.ACCOUNT_LOGIN_LOCKED_OUT if locked_out else AuditTag.ACCOUNT_LOGIN_FAILED
-    record_audit_event(None, tag, subject=user, data={"username": username, "ip": ip_address})
+    record_audit_event(
+        None,
+        tag,
+        subject=user,
+        institution=user.sole_institution(),
+        data={"username": username, "ip": ip_address},
+    )
 
 
 def do_record_logout(user: User) -> None:
@@ -68,6 +74,10 @@ def do_get_or_create_pending_device(user: User) -> TOTPDevice:
 def check_confirm_device(user: User, device: TOTPDevice, *, token: str) -> TOTPDevice:
     if device.user_id != user.pk or device.confirmed:
         raise ActionError(_("This enrolment is no longer valid; start again."))
+    if not device.verify_is_allowed()[0]:
+        raise ActionError(
+            _("Too many wrong codes. Wait a moment before trying again."), status=429, field="token"
+        )
     if not device.verify_token(token):
         raise ActionError(
             _("That code is not valid. Check your phone's clock and try again."), field="token"

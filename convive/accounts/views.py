@@ -1,10 +1,7 @@
 """Log in (with a second factor for staff), sign up, one's own account and the staff workspace."""
 
 import base64
-from io import BytesIO
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -21,14 +18,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from convive.accounts import actions
 from convive.accounts.forms import LoginForm, OtpTokenForm, ProfileForm, SignupForm
+from convive.accounts.network import client_ip
 from convive.accounts.permissions import Action, needs_two_factor, requires
+from convive.accounts.qr import qr_svg
 from convive.accounts.queries import home_url_for
 from convive.core.errors import ActionError
 from convive.institutions.queries import scope_for
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -53,15 +48,18 @@ def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
 @requires(Action.PUBLIC)
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and not needs_two_factor(request.user):
-        return redirect(home_url_for(request.user))
+    user = request.user
+    if user.is_authenticated:  # already in: finish the second factor, or go to one's area
+        if needs_two_factor(user) and not user.is_verified():
+            return redirect(_step_url(request, "accounts:otp_verify"))
+        return redirect(_next_url(request, home_url_for(user)))
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             user = form.get_user()
             auth_login(request, user)
             with transaction.atomic(durable=True):
-                actions.do_record_login(user, ip_address=_client_ip(request))
+                actions.do_record_login(user, ip_address=client_ip(request))
             if needs_two_factor(user):
                 request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
                 step = "accounts:otp_verify"
@@ -74,7 +72,7 @@ def login(request: HttpRequest) -> HttpResponse:
         with transaction.atomic(durable=True):
             actions.do_record_failed_login(
                 request.POST.get("username", "")[:150],
-                ip_address=_client_ip(request),
+                ip_address=client_ip(request),
                 locked_out=bool(getattr(request, "axes_locked_out", False)),
             )
     context = {"form": form, "next": _next_url(request, "")}
@@ -106,18 +104,13 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/otp_verify.html", context)
 
 
-def _qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    buffer = BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode("utf-8")
-
-
 @requires(Action.ACCOUNT_VIEW)
 @require_http_methods(["GET", "POST"])
 def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if user.is_verified():
+            return redirect(_next_url(request, home_url_for(user)))
         return redirect(_step_url(request, "accounts:otp_verify"))
     with transaction.atomic(durable=True):
         device = actions.do_get_or_create_pending_device(user)
@@ -138,7 +131,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         form.add_error("token", error.message)
     context = {
         "form": form,
-        "qr_svg": _qr_svg(device.config_url),
+        "qr_svg": qr_svg(device.config_url),
         "secret": base64.b32encode(device.bin_key).decode("ascii"),
         "next": _next_url(request, ""),
     }

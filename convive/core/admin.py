@@ -1,7 +1,10 @@
 """The admin site: platform administrators only, two-factor verified, every change audited."""
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from convive.accounts.permissions import Action, is_allowed
@@ -22,6 +25,23 @@ class ConviveAdminSite(admin.AdminSite):
             and is_allowed(user, Action.ADMIN_SITE)
             and getattr(user, "is_verified", lambda: False)()
         )
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:  # noqa: ANN001
+        """One login for the whole site, with its second factor: never the admin's own form.
+
+        People already logged in who may not use the admin site get a plain 403.
+        """
+        if self.has_permission(request):
+            return redirect("admin:index")
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", "/admin/"))
+
+    def logout(self, request: HttpRequest, extra_context=None) -> HttpResponse:  # noqa: ANN001
+        """The site's own logout (POST only, recorded for staff)."""
+        from convive.accounts.views import logout
+
+        return logout(request)
 
 
 admin_site = ConviveAdminSite(name="admin")

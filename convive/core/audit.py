@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from convive.core.models import AuditEvent, AuditHead
 from convive.core.tags import AuditTag
@@ -77,6 +78,24 @@ def _actor_fields(actor: User | None, institution: Any) -> dict[str, Any]:
     return fields
 
 
+def _lock_head() -> AuditHead:
+    """Lock the chain head for this transaction, creating it if a test flush removed it.
+
+    The creating insert ignores a conflict, so transactions that all find no head wait for each
+    other on the row instead of failing. A head at entry 0 over a non-empty log (the head row was
+    deleted) is refused: restarting at entry 1 would fork the chain.
+    """
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditHead.objects.bulk_create(
+            [AuditHead(pk=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
+        )
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    if head.last_seq == 0 and AuditEvent.objects.exists():
+        raise RuntimeError("The audit chain head does not match the log; run `audit_verify`.")
+    return head
+
+
 def record_audit_event(
     actor: User | None,
     tag: AuditTag,
@@ -90,17 +109,19 @@ def record_audit_event(
 
     ``institution`` is the institution on whose behalf the actor acted; when it is not given
     and the actor belongs to exactly one institution, that one is recorded.
+
+    The chain head stays locked until the transaction ends, so every other append waits:
+    record as late in the transaction as the action allows.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("record_audit_event must run inside the transaction it records.")
     if institution is None and actor is not None and getattr(actor, "is_authenticated", False):
         institution = actor.sole_institution()
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # created by migration 0002; recreated after a test database flush
-        head = AuditHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
+    head = _lock_head()
     fields: dict[str, Any] = {
         "seq": head.last_seq + 1,
-        # Whole microseconds in UTC: exactly what both databases give back.
+        # Taken after the lock, so that times follow the sequence. Whole microseconds in UTC:
+        # exactly what both databases give back.
         "created_at": timezone.now().astimezone(UTC),
         "tag": str(tag),
         "reason": reason or "",
@@ -119,6 +140,13 @@ def record_audit_event(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What ``verify_audit_chain`` found.
+
+    When broken, ``first_broken_seq``/``first_broken_id`` name the first entry that does not fit
+    (the id is ``None`` when that entry is missing: the newest entries were deleted).
+    ``head_hash`` is the hash of the last entry that checked out.
+    """
+
     ok: bool
     checked: int
     first_broken_seq: int | None = None
@@ -127,43 +155,114 @@ class ChainReport:
     head_hash: str = GENESIS_HASH
 
 
-def _events_in_order(batch_size: int = 5000) -> Iterator[AuditEvent]:
+@dataclass
+class _Walk:
+    """Where the walk along the chain has got to."""
+
+    checked: int = 0
+    last_pk: int | None = None  # None: start from the first row, whatever its key
+    last_hash: str = GENESIS_HASH
+
+
+def _after(pk: int | None) -> models.QuerySet[AuditEvent]:
+    return AuditEvent.objects.all() if pk is None else AuditEvent.objects.filter(pk__gt=pk)
+
+
+def _events_after(pk: int | None, batch_size: int = 5000) -> Iterator[AuditEvent]:
     # Ordered by primary key (insertion order) rather than seq: a row inserted by hand with a
-    # plausible seq still shows up where it was slipped in.
-    yield from AuditEvent.objects.order_by("pk").iterator(chunk_size=batch_size)
+    # plausible seq still shows up where it was slipped in. Appends are serialised by the head
+    # lock, so honest entries get their keys (and commit) in seq order.
+    yield from _after(pk).order_by("pk").iterator(chunk_size=batch_size)
+
+
+def _problem_with(event: AuditEvent, walk: _Walk) -> str:
+    expected_seq = walk.checked + 1
+    if event.seq != expected_seq:
+        return _("sequence %(seq)d where %(expected)d was expected (entry missing or inserted)") % {
+            "seq": event.seq,
+            "expected": expected_seq,
+        }
+    if event.prev_hash != walk.last_hash:
+        return _("previous hash does not match the entry before it (entry deleted or inserted)")
+    if compute_hash({name: getattr(event, name) for name in HASHED_FIELDS}) != event.hash:
+        return _("content does not match its hash (entry edited)")
+    return ""
+
+
+def _walk_on(walk: _Walk) -> ChainReport | None:
+    """Check the entries after ``walk.last_pk``; a report if one is broken, else None."""
+    for event in _events_after(walk.last_pk):
+        problem = _problem_with(event, walk)
+        if problem:
+            return ChainReport(False, walk.checked, event.seq, event.pk, problem, walk.last_hash)
+        walk.checked += 1
+        walk.last_pk = event.pk
+        walk.last_hash = event.hash
+    return None
+
+
+def _read_head() -> AuditHead | None:
+    return AuditHead.objects.filter(pk=1).first()
+
+
+def _compare_head(walk: _Walk, head: AuditHead | None) -> ChainReport:
+    """The entries fit together; do they end where the head says the chain ends?"""
+    if head is None:
+        if walk.checked == 0:
+            return ChainReport(True, 0)
+        problem = _("the chain head row is missing (newest entries may have been deleted)")
+        return ChainReport(False, walk.checked, walk.checked, walk.last_pk, problem, walk.last_hash)
+    if head.last_seq == walk.checked and head.last_hash == walk.last_hash:
+        return ChainReport(True, walk.checked, head_hash=walk.last_hash)
+    if head.last_seq > walk.checked:
+        problem = _(
+            "the chain ends at entry %(checked)d but the head records entry %(head)d "
+            "(newest entries deleted)"
+        ) % {"checked": walk.checked, "head": head.last_seq}
+        return ChainReport(False, walk.checked, walk.checked + 1, None, problem, walk.last_hash)
+    # An honest entry commits together with the head update, and the head was read after the
+    # entries: entries beyond the head, or a last entry with another hash, were put there by hand.
+    seq = min(head.last_seq + 1, walk.checked)
+    entry = AuditEvent.objects.filter(seq=seq).values_list("pk", flat=True).first()
+    problem = _(
+        "the head records entry %(head)d with hash %(hash)s…, which is not how the chain ends "
+        "(entry added or replaced by hand)"
+    ) % {"head": head.last_seq, "hash": head.last_hash[:12]}
+    return ChainReport(False, walk.checked, seq, entry, problem, walk.last_hash)
 
 
 def verify_audit_chain() -> ChainReport:
-    """Recompute the chain and name the first entry that does not fit."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for event in _events_in_order():
-        fields = {name: getattr(event, name) for name in HASHED_FIELDS}
-        problem = ""
-        if event.seq != expected_seq:
-            problem = (
-                f"sequence {event.seq} where {expected_seq} was expected "
-                "(missing or inserted entry)"
-            )
-        elif event.prev_hash != expected_prev:
-            problem = "previous-hash does not match the entry before it (entry deleted or inserted)"
-        elif compute_hash(fields) != event.hash:
-            problem = "content does not match its hash (entry edited)"
-        if problem:
-            return ChainReport(False, checked, event.seq, event.pk, problem, expected_prev)
-        expected_prev = event.hash
-        expected_seq += 1
-        checked += 1
-    head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
-        return ChainReport(
-            False,
-            checked,
-            checked + 1 if head.last_seq > checked else checked,
-            None,
-            f"the chain ends at entry {checked} but the head records entry {head.last_seq} "
-            "(newest entries deleted)",
-            expected_prev,
-        )
-    return ChainReport(True, checked, head_hash=expected_prev)
+    """Recompute the chain and name the first entry that does not fit.
+
+    Entries may be appended while this runs: when the head is ahead of the entries seen, the
+    walk goes on with the newer ones instead of reporting them as deleted.
+    """
+    walk = _Walk()
+    while True:
+        broken = _walk_on(walk)
+        if broken is not None:
+            return broken
+        head = _read_head()
+        if head is None or head.last_seq <= walk.checked:
+            return _compare_head(walk, head)
+        if not _after(walk.last_pk).exists():
+            return _compare_head(walk, head)
+
+
+def check_anchor(seq: int, expected_hash: str) -> str:
+    """Compare entry ``seq`` with a hash published earlier; "" when it matches.
+
+    Run it after ``verify_audit_chain`` passes: a chain that verifies and still holds the
+    published hash at ``seq`` has not been rewritten up to ``seq``, even by a database superuser
+    who recomputed every hash.
+    """
+    stored = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    if stored is None:
+        return _("entry %(seq)d is not in the log") % {"seq": seq}
+    if stored != expected_hash.strip().lower():
+        return _("entry %(seq)d has hash %(stored)s, not the published %(published)s") % {
+            "seq": seq,
+            "stored": stored,
+            "published": expected_hash,
+        }
+    return ""

@@ -1,5 +1,7 @@
 """The audit log: append-only and hash-chained (``convive/core/audit.py`` writes it)."""
 
+import json
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The audit log is append-only.")
+
+    @property
+    def data_dict(self) -> dict:
+        return json.loads(self.data)
 
 
 class AuditHead(models.Model):

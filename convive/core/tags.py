@@ -6,6 +6,9 @@ together.
 
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 class AuditTag(StrEnum):
     ACCOUNT_LOGIN_SUCCEEDED = "account:login:succeeded"
@@ -25,3 +28,34 @@ class AuditTag(StrEnum):
     TERRITORY_LAYER_IMPORTED = "territory:layer:imported"
     AUDIT_LOG_EXPORTED = "audit:log:exported"
     DEMO_CITY_LOADED = "demo:city:loaded"
+
+
+# What the audit log page, its export and the API show for each tag. Every tag has a label
+# (``convive/core/tests/test_audit_log.py`` checks); old tags stay here after they stop being used.
+AUDIT_TAG_LABELS: dict[AuditTag, Promise] = {
+    AuditTag.ACCOUNT_LOGIN_SUCCEEDED: _("Staff login"),
+    AuditTag.ACCOUNT_LOGIN_FAILED: _("Failed staff login"),
+    AuditTag.ACCOUNT_LOGIN_LOCKED_OUT: _("Staff login locked out"),
+    AuditTag.ACCOUNT_SESSION_ENDED: _("Staff logout"),
+    AuditTag.ACCOUNT_OTP_ENROLLED: _("Second factor enrolled"),
+    AuditTag.ACCOUNT_OTP_VERIFIED: _("Second-factor code accepted"),
+    AuditTag.ACCOUNT_OTP_FAILED: _("Second-factor code refused"),
+    AuditTag.ACCOUNT_OTP_RESET: _("Second factor reset by an administrator"),
+    AuditTag.ADMIN_OBJECT_ADDED: _("Added in the admin site"),
+    AuditTag.ADMIN_OBJECT_CHANGED: _("Changed in the admin site"),
+    AuditTag.ADMIN_OBJECT_DELETED: _("Deleted in the admin site"),
+    AuditTag.INSTITUTION_MEMBER_ADDED: _("Team member added"),
+    AuditTag.INSTITUTION_MEMBER_CHANGED: _("Team member changed"),
+    AuditTag.INSTITUTION_MEMBER_REMOVED: _("Team member removed"),
+    AuditTag.TERRITORY_LAYER_IMPORTED: _("Territory layer imported"),
+    AuditTag.AUDIT_LOG_EXPORTED: _("Audit log exported"),
+    AuditTag.DEMO_CITY_LOADED: _("Demo city loaded"),
+}
+
+
+def audit_tag_label(tag: str) -> str:
+    """The readable label of ``tag``; the tag itself when it has none."""
+    try:
+        return str(AUDIT_TAG_LABELS[AuditTag(tag)])
+    except (KeyError, ValueError):
+        return tag

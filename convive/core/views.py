@@ -1,5 +1,6 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -27,3 +28,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return JsonResponse({"ok": True})
+
+
+@requires(Action.PUBLIC)
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin site's)."""
+    return HttpResponsePermanentRedirect(static("convive/img/icon.svg"))

@@ -90,3 +90,38 @@ def scope_for(user: Any, *, role: Role | None = None) -> Scope:
         territory_ids=frozenset(_descendant_ids(roots)),
         top_ids=frozenset(roots),
     )
+
+
+def list_team(institution: Any) -> list:
+    from convive.institutions.models import Membership
+
+    return list(
+        Membership.objects.filter(institution=institution, active=True)
+        .select_related("user")
+        .prefetch_related("territories")
+        .order_by("role", "user__username")
+    )
+
+
+def assignable_territories(institution: Any) -> list[Territory]:
+    """Territories a membership of ``institution`` may be limited to.
+
+    A whole-city institution offers the city's top layer (its localities); otherwise the
+    territories it covers and those directly inside them.
+    """
+    if institution.covers_whole_city:
+        top_layer = institution.city.layers.filter(parent_layer__isnull=True).order_by("pk").first()
+        if top_layer is None:
+            return []
+        return list(top_layer.territories.order_by("code"))
+    covered = list(institution.coverage.order_by("code"))
+    children = Territory.objects.filter(parent__in=covered).order_by("parent__code", "code")
+    return covered + list(children)
+
+
+def assignable_roles(institution: Any) -> list[Role]:
+    from convive.institutions.models import Institution
+
+    if institution.kind == Institution.Kind.CAMERA_PARTNER:
+        return [Role.CAMERA_PARTNER, Role.INSTITUTION_ADMIN]
+    return [r for r in Role if r not in (Role.CITIZEN, Role.PLATFORM_ADMIN, Role.CAMERA_PARTNER)]

@@ -4,6 +4,7 @@ import factory
 import shapely
 from shapely.geometry import box
 
+from convive.territories.geometry import territory_columns
 from convive.territories.models import City, Layer, Territory
 
 
@@ -29,19 +30,11 @@ class LayerFactory(factory.django.DjangoModelFactory):
 
 
 def territory_fields(geometry: shapely.Geometry) -> dict:
-    """The stored columns of a territory with this polygon (WKB, bounding box, centroid, area)."""
-    min_lon, min_lat, max_lon, max_lat = geometry.bounds
-    point = geometry.representative_point()
-    return {
-        "geometry_wkb": shapely.to_wkb(geometry),
-        "min_lon": min_lon,
-        "min_lat": min_lat,
-        "max_lon": max_lon,
-        "max_lat": max_lat,
-        "centroid_lon": point.x,
-        "centroid_lat": point.y,
-        "area_km2": geometry.area * 111.32 * 110.57,
-    }
+    """The stored columns of a territory with this polygon (WKB, bounding box, point, area)."""
+    return territory_columns(shapely.orient_polygons(geometry))
+
+
+DEFAULT_BOUNDS = (-74.2, 4.5, -74.1, 4.6)
 
 
 class TerritoryFactory(factory.django.DjangoModelFactory):
@@ -49,18 +42,16 @@ class TerritoryFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Territory
-        exclude = ("bounds",)
 
     layer = factory.SubFactory(LayerFactory)
     city = factory.SelfAttribute("layer.city")
     code = factory.Sequence(lambda n: f"{n:02d}")
     name = factory.Sequence(lambda n: f"Territory {n}")
     population = 100_000
-    bounds = (-74.2, 4.5, -74.1, 4.6)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        bounds = kwargs.pop("bounds", None) or cls.bounds
+        bounds = kwargs.pop("bounds", None) or DEFAULT_BOUNDS
         for name, value in territory_fields(box(*bounds)).items():
             kwargs.setdefault(name, value)
         territory = super()._create(model_class, *args, **kwargs)
