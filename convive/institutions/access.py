@@ -46,8 +46,10 @@ def access_membership_by_id(
     user: Any, institution: Institution, membership_id: int, *, for_update: bool = False
 ) -> Membership:
     """A membership of ``institution``, which the caller already obtained for MEMBER_MANAGE."""
-    qs = Membership.objects.select_for_update() if for_update else Membership.objects.all()
-    membership = qs.select_related("user").filter(pk=membership_id, active=True).first()
+    qs = Membership.objects.select_related("user").order_by()
+    if for_update:  # lock the membership row only (the ordering joins a nullable institution)
+        qs = qs.select_for_update(of=("self",))
+    membership = qs.filter(pk=membership_id, active=True).first()
     if membership is None:
         raise Http404(_("Membership not found."))
     if membership.institution_id != institution.pk:

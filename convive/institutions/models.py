@@ -66,7 +66,10 @@ class Membership(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
     )
     institution = models.ForeignKey(
         Institution,
@@ -88,6 +91,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("given by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

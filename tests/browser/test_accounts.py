@@ -34,13 +34,14 @@ def test_a_weak_password_is_refused_with_a_message(page, browser):
     assert not User.objects.filter(username="vecino").exists()
 
 
-def test_new_staff_enrol_their_authenticator_on_first_login(page, supervisor):
+def test_new_staff_enrol_their_authenticator_on_first_login(page, browser, supervisor):
     page.goto("/accounts/login/")
     page.get_by_label("Nombre de usuario").fill(supervisor.username)
     page.get_by_label("Contraseña").fill("correct-horse-battery-staple")
     page.get_by_role("button", name="Iniciar sesión").click()
     expect(page).to_have_url(re.compile("/accounts/2fa/setup/"))
     expect(page.locator(".qr svg")).to_be_visible()
+    browser.screenshot(page, "-qr")
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
     code = f"{TOTP(base64.b32decode(secret)).token():06d}"
     page.get_by_label("Código de seis dígitos").fill(code)
