@@ -27,7 +27,12 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that use the ``postgres`` or ``redis_url`` fixture carry the matching marker."""
+    """Mark tests that use the ``postgres`` or ``redis_url`` fixture; run browser tests last.
+
+    Playwright's sync API keeps an event loop in the main thread for the rest of the session,
+    so tests that drive asyncio themselves (Channels) must run before the browser starts.
+    """
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
     for item in items:
         for fixture, marker in (
             ("postgres", pytest.mark.postgres),
