@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from convive.core.events import publish_on_commit
 
@@ -92,10 +92,22 @@ def test_events_are_published_only_after_commit():
     async_to_sync(layer.group_add)("test-group", channel)
     with transaction.atomic():
         publish_on_commit("test-group", Ping(n=1))
-        with pytest.raises(TimeoutError):
-            async_to_sync(receive_quickly)(layer, channel)
+        pending = [callback for _sids, callback, _robust in connection.run_on_commit]
+        assert len(pending) == 1  # queued, not sent: a rollback would drop it
     message = async_to_sync(receive_quickly)(layer, channel)
     assert message == {"type": "test_ping", "event": {"n": 1, "type": "test.ping"}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_a_rolled_back_transaction_are_never_sent():
+    def publish_then_fail() -> None:
+        with transaction.atomic():
+            publish_on_commit("test-group", Ping(n=2))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        publish_then_fail()
+    assert connection.run_on_commit == []
 
 
 def test_redis_backs_the_channel_layer_and_the_cache(redis_url, db):
