@@ -11,7 +11,6 @@ the headline.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -19,29 +18,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from common import BOUNDARIES, setup_django
+
 if TYPE_CHECKING:  # imported for real after django.setup()
     from convive.territories.models import City
 
-ROOT = Path(__file__).resolve().parent.parent
-COLONIAS = ROOT.parent / "shared" / "data" / "boundaries" / "cdmx_colonias_iecm.geojson"
+COLONIAS = BOUNDARIES / "cdmx_colonias_iecm.geojson"
 BATCH = 100_000
 BATCHES = 5
 SINGLE_CALLS = 2_000
 SEED = 20_240_101
-
-
-def setup_django(scratch: Path) -> None:
-    """Django on a throwaway SQLite database in ``scratch``, migrated."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "convive.settings"
-    os.environ["CONVIVE_DATA_DIR"] = str(scratch)
-    os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def import_colonias() -> City:
