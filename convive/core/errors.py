@@ -15,3 +15,11 @@ class ActionError(Exception):
         self.message = str(message)
         self.status = status
         self.field = field
+
+
+class RateLimitError(ActionError):
+    """Too many requests: answered 429 with ``Retry-After: retry_after`` (seconds)."""
+
+    def __init__(self, message: str | Promise, *, retry_after: int):
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
