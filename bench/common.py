@@ -20,3 +20,37 @@ def setup_django(scratch: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def machine_summary() -> str:
+    """For docs/benchmarks.md: cores, CPU model, date, commit (``+``: with uncommitted changes)."""
+    import datetime
+    import platform
+    import subprocess
+
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD"], capture_output=True, check=False)
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}; "
+        f"{today}; commit {commit or 'unknown'}{'+' if dirty.returncode else ''}"
+    )
