@@ -56,6 +56,26 @@ def _fast_password_hashing(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request's language must not leak into the next test (LocaleMiddleware activates it)."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_outside_systems(settings, tmp_path):
+    """No SMS leaves a test, and uploads land in a scratch folder."""
+    from convive.integrations.sms.console import NullSmsBackend
+
+    settings.SMS_BACKEND = "convive.integrations.sms.console.NullSmsBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    NullSmsBackend.sent = []
+
+
 @pytest.fixture
 def postgres(settings):
     from django.db import connection

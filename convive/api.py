@@ -4,7 +4,7 @@ Errors share one envelope: ``{"ok": false, "error": "...", "errors": [...], "sta
 Every operation declares its permission in ``openapi_extra={"x-permission": ...}``.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -30,7 +30,10 @@ def error_response(request: HttpRequest, status: int, message: str, errors: list
 @api.exception_handler(ActionError)
 def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
     errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
-    return error_response(request, exc.status, exc.message, errors)
+    response = error_response(request, exc.status, exc.message, errors)
+    if getattr(exc, "retry_after", 0):  # RateLimitError: tell the client when to come back
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -52,6 +55,11 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return error_response(request, 403, _("You do not have permission to do this."))
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 413, _("The request is too large."))
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, str(exc) or _("Not found."))
@@ -61,8 +69,10 @@ AUTH = django_auth  # session cookie + CSRF, for the site's own pages and the ap
 
 from convive.accounts.api import router as accounts_router  # noqa: E402
 from convive.core.api import router as audit_router  # noqa: E402
+from convive.reports.api import router as reports_router  # noqa: E402
 from convive.territories.api import router as territories_router  # noqa: E402
 
 api.add_router("/v1/territories", territories_router)
 api.add_router("/v1/me", accounts_router)
 api.add_router("/v1/audit", audit_router)
+api.add_router("/v1/reports", reports_router)

@@ -46,11 +46,14 @@ INSTALLED_APPS = [
     "convive.territories",
     "convive.institutions",
     "convive.justice",
+    "convive.reports",
+    "convive.open311",
     "convive.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "convive.core.overload.OverloadMiddleware",  # sheds report intake beyond capacity: 503
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -100,6 +103,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and each statement prepared after this many uses on a
+    # connection: PostgreSQL stops parsing and planning the same few statements again (a third of
+    # its work per report). Off when empty, the default: PgBouncer in transaction mode before
+    # 1.21 cannot keep prepared statements.
+    _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", -1)
+    if _prepare_threshold >= 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=_prepare_threshold
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------------
@@ -155,7 +168,10 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # no table of every login's address and user agent (least data)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Client addresses the rate limits never apply to (convive/core/ratelimit.py); empty by default.
+RATE_LIMIT_TRUSTED_ADDRESSES = frozenset(env_list("RATE_LIMIT_TRUSTED_ADDRESSES", []))
 AXES_CLIENT_IP_CALLABLE = "convive.accounts.network.client_ip"
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Convive")
@@ -179,7 +195,10 @@ X_FRAME_OPTIONS = "DENY"
 # A strict Content-Security-Policy: every script, style, font and image comes from this site;
 # no inline script or style attribute. Map tiles (a later setting) are the only foreign origin.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+# Shown on the map whenever tiles are (tile servers' licences ask for it); plain text.
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 _tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("http") else ""
+_tile_origin = _tile_origin.replace("{s}.", "*.")  # Leaflet's {s} subdomains → a CSP wildcard
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -232,8 +251,35 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Convive <no-reply@convive.localhost>")
 
+# --- Outside systems ------------------------------------------------------------------------------
+# Text messages to citizens: Console (prints), Null (keeps in memory), or a vendor backend.
+SMS_BACKEND = env_str("SMS_BACKEND", "convive.integrations.sms.console.ConsoleSmsBackend")
+# Country calling code put in front of local numbers (57 Colombia, 52 Mexico); "" = none.
+SMS_DEFAULT_CALLING_CODE = env_str("SMS_DEFAULT_CALLING_CODE", "")
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+# Twilio (SMS_BACKEND=convive.integrations.sms.twilio.TwilioSmsBackend).
+SMS_TWILIO_ACCOUNT_SID = env_str("SMS_TWILIO_ACCOUNT_SID", "")
+SMS_TWILIO_AUTH_TOKEN = env_str("SMS_TWILIO_AUTH_TOKEN", "")
+SMS_TWILIO_FROM = env_str("SMS_TWILIO_FROM", "")
+SMS_TWILIO_API_BASE = env_str("SMS_TWILIO_API_BASE", "https://api.twilio.com")
+# The public address of the site, for links in e-mails and SMS (tracking pages, QR codes).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The number to call when someone is in danger (shown with a call button before an SOS): the
+# default, and per city as "city-slug=number" pairs (Bogotá 123, Mexico City 911).
+EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "123")
+EMERGENCY_NUMBERS = dict(
+    pair.split("=", 1) for pair in env_list("EMERGENCY_NUMBERS", []) if "=" in pair
+)
+
 # --- API ------------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Load shedding (convive/core/overload.py), per server process ---------------------------------
+# Report intake requests that run at once (0 turns shedding off), how many more may wait for a
+# turn, and for how long; beyond that they are answered 503 with Retry-After at once.
+OVERLOAD_MAX_IN_FLIGHT = env_int("OVERLOAD_MAX_IN_FLIGHT", 2)
+OVERLOAD_MAX_WAITING = env_int("OVERLOAD_MAX_WAITING", 16)
+OVERLOAD_QUEUE_MS = env_int("OVERLOAD_QUEUE_MS", 500)
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

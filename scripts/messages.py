@@ -48,20 +48,24 @@ def extract() -> None:
 
 
 def fill_english(path: Path) -> int:
+    """English msgids are the English text: every msgstr is its msgid (fuzzy guesses dropped)."""
     catalogue = polib.pofile(str(path), wrapwidth=0)
-    filled = 0
+    changed = 0
     for entry in catalogue:
+        wanted = {0: entry.msgid, 1: entry.msgid_plural} if entry.msgid_plural else entry.msgid
+        current = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
+        if current != wanted or entry.fuzzy:
+            changed += 1
         if entry.msgid_plural:
-            if not all(entry.msgstr_plural.values()):
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-                filled += 1
-        elif not entry.msgstr:
-            entry.msgstr = entry.msgid
-            filled += 1
+            entry.msgstr_plural = wanted
+        else:
+            entry.msgstr = wanted
         if entry.fuzzy:
             entry.flags.remove("fuzzy")
+        entry.previous_msgid = None
+        entry.previous_msgid_plural = None
     catalogue.save(str(path))
-    return filled
+    return changed
 
 
 def untranslated(path: Path) -> list[str]:

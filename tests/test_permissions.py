@@ -62,14 +62,30 @@ def admin_site_user_pk() -> int:
     return User.objects.order_by("pk").values_list("pk", flat=True).first()
 
 
-def _samples(endpoint: Endpoint, world) -> list[dict]:
+def _samples(endpoint: Endpoint, world, user) -> list[dict]:
     if "<" not in endpoint.route:
         return [{}]
     if endpoint.name.startswith("admin:"):
         return _admin_samples(endpoint.name)
     team = {"institution_id": world.police.pk}
     member = {**team, "membership_id": world.police_membership.pk}
+    report = report_for(user, world)
+    handled = {"report_id": report.pk}
+    photo = world.police_report.photos.first()
+    code = {"code": world.police_report.tracking_code}
     samples = {
+        **{f"inbox:{name}": handled for name in INBOX_ACTIONS},
+        "inbox:photo": {**handled, "photo_id": report.photos.first().pk},
+        "reports:follow": code,
+        "reports:message": code,
+        "reports:rate": code,
+        "reports:photo": {**code, "photo_id": photo.pk},
+        "open311:discovery": {"fmt": "json"},
+        "open311:services": {"fmt": "xml"},
+        "open311:service_definition": {"fmt": "json", "service_code": "alumbrado"},
+        "open311:requests": {"fmt": "json"},
+        "open311:request": {"fmt": "xml", "service_request_id": str(world.public_report.pk)},
+        "open311:token": {"fmt": "json", "token": "12345"},
         "institutions:members": team,
         "institutions:member_edit": member,
         "institutions:member_end": member,
@@ -84,12 +100,15 @@ def _samples(endpoint: Endpoint, world) -> list[dict]:
     return [samples[endpoint.name]]
 
 
-def _api_url(endpoint: Endpoint, world) -> str:
+def _api_url(endpoint: Endpoint, world, user) -> str:
     values = {
         "city_slug": world.city.slug,
         "layer_slug": world.localities.slug,
-        "code": world.kennedy.code,
+        "code": world.police_report.tracking_code
+        if "/reports/track/" in endpoint.route
+        else world.kennedy.code,
         "event_id": "1",
+        "report_id": report_for(user, world).pk,
     }
     path = endpoint.route
     for key, value in values.items():
@@ -98,13 +117,39 @@ def _api_url(endpoint: Endpoint, world) -> str:
     return path
 
 
+INBOX_ACTIONS = [
+    "detail",
+    "reply",
+    "note",
+    "status",
+    "assign",
+    "reroute",
+    "hide",
+    "show",
+    "restrict",
+]
+# Public pages that answer 404 for any sample: Open311 tokens are never issued (realtime service).
+ALWAYS_404 = {"open311:token"}
+
+
+def report_for(user, world):
+    """A report the user may handle, so that a granted page really opens (else any report)."""
+    from convive.reports.access import reports_for
+
+    if user is None:
+        return world.police_report
+    return reports_for(user).order_by("pk").first() or world.police_report
+
+
 def _login_pages() -> tuple[str, ...]:
     return (reverse("accounts:login"), reverse("accounts:otp_verify"), reverse("admin:login"))
 
 
-def _page_verdict(url: str, response, *, granted: bool, anonymous: bool) -> bool:
+def _page_verdict(url: str, response, *, granted: bool, anonymous: bool, name: str = "") -> bool:
     location = response.get("Location", "") if response.status_code == 302 else ""
     to_login = location.startswith(_login_pages())
+    if granted and name in ALWAYS_404:
+        return response.status_code == 404
     if granted:
         refused = response.status_code in (401, 403, 404) or response.status_code >= 500
         return not refused and not to_login
@@ -140,32 +185,94 @@ def refused_to_everyone(platform_admin) -> set[str]:
     return refused
 
 
+def add_reports(world, citizen) -> None:
+    """Reports (one with a photo), a restriction and an API key for the sample URLs."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from convive.open311.actions import check_create_api_key
+    from convive.reports.actions import ReportInput, check_create_report
+    from convive.reports.models import Category, ReportingRestriction
+    from convive.reports.tests.factories import CategoryFactory, RoutingRuleFactory
+
+    robo = CategoryFactory(
+        code="robo",
+        kind=Category.Kind.SECURITY,
+        iccs_code="0401",
+        publication=Category.Publication.NONE,
+    )
+    alumbrado = CategoryFactory(code="alumbrado", publication=Category.Publication.FULL)
+    RoutingRuleFactory(city=world.city, category=robo, institution=world.police)
+    RoutingRuleFactory(city=world.city, category=alumbrado, institution=world.secretariat)
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), "orange").save(buffer, format="JPEG")
+    photo = SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+    world.police_report, _ = check_create_report(
+        citizen,
+        ReportInput(
+            category_code="robo",
+            idempotency_key="sample-police",
+            channel="web",
+            lon=-74.15,
+            lat=4.60,
+            description="Me robaron el celular.",
+        ),
+        photos=[photo],
+    )
+    world.public_report, _ = check_create_report(
+        None,
+        ReportInput(
+            category_code="alumbrado",
+            idempotency_key="sample-light",
+            channel="web",
+            lon=-74.05,
+            lat=4.70,
+            description="Poste apagado.",
+            anonymous=True,
+        ),
+        photos=[photo],
+    )
+    ReportingRestriction.objects.create(
+        user=citizen, until=world.public_report.created_at, reason="muestra"
+    )
+    check_create_api_key(None, name="Aplicación de prueba")
+
+
 @pytest.fixture
 def everyone(world, request):
-    """One user per role, and the police membership that the sample URLs point at."""
+    """One user per role, the police membership and the reports the sample URLs point at."""
     users = {role: request.getfixturevalue(fixture) for role, fixture in PERSONAS.items()}
     world.police_membership = users[Role.FIELD_UNIT].active_memberships[0]
+    add_reports(world, users[Role.CITIZEN])
     return users
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_each_role_reaches_exactly_what_the_table_grants(column, client, world, everyone):
     anonymous = column == ANONYMOUS
+    user = None if anonymous else everyone[Role(column)]
     if not anonymous:
-        login(client, everyone[Role(column)])
+        login(client, user)
     wrong = []
     refused = refused_to_everyone(everyone[Role.PLATFORM_ADMIN])
     for endpoint in site_endpoints():
         granted = is_granted(endpoint.action, column) and endpoint.name not in refused
-        for kwargs in _samples(endpoint, world):
+        for kwargs in _samples(endpoint, world, user):
             url = reverse(endpoint.name, kwargs=kwargs) + QUERIES.get(endpoint.name, "")
             response = client.get(url)
-            if not _page_verdict(url, response, granted=granted, anonymous=anonymous):
+            if response.streaming:  # file responses (photos) hold their file open until read
+                b"".join(response.streaming_content)
+            verdict = _page_verdict(
+                url, response, granted=granted, anonymous=anonymous, name=endpoint.name
+            )
+            if not verdict:
                 wrong.append(f"GET {url} [{endpoint.action}] -> {response.status_code}")
     for endpoint in api_endpoints():
         granted = is_granted(endpoint.action, column)
         method = endpoint.name.split(" ", 1)[0]
-        url = _api_url(endpoint, world)
+        url = _api_url(endpoint, world, user)
         response = client.generic(method, url, data="{}", content_type="application/json")
         if not _api_verdict(response, granted=granted, anonymous=anonymous):
             wrong.append(f"{method} {url} [{endpoint.action}] -> {response.status_code}")

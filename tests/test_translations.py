@@ -66,3 +66,17 @@ def test_spanish_is_the_default_language(client, db):
     response = client.get("/")
     assert response["Content-Language"] == "es"
     assert "Iniciar sesión" in response.content.decode()
+
+
+def test_the_english_catalogue_is_the_message_ids():
+    """English msgids are the English text; a fuzzy guess left by makemessages would show."""
+    wrong = [
+        e.msgid
+        for e in catalogue("en")
+        if (
+            e.msgstr_plural != {0: e.msgid, 1: e.msgid_plural}
+            if e.msgid_plural
+            else e.msgstr != e.msgid
+        )
+    ]
+    assert wrong == [], f"run `make messages`: {wrong[:10]}"

@@ -34,11 +34,24 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     ADMIN_SITE = "admin.site"  # Django admin: catalogues, territories, institutions
+    REPORT_INBOX = "report.inbox"  # see the reports routed to one's institution
+    REPORT_HANDLE = "report.handle"  # reply, internal notes, status, assign, reroute
+    REPORT_MODERATE = "report.moderate"  # hide a report, restrict an abusive reporter
 
 
 ANONYMOUS = "anonymous"
 
 _ALL_ROLES = frozenset(Role)
+# Staff who answer citizens' reports for their institution.
+_REPORT_STAFF = frozenset(
+    {
+        Role.CALL_TAKER,
+        Role.DISPATCHER,
+        Role.SUPERVISOR,
+        Role.INSTITUTION_ADMIN,
+        Role.PLATFORM_ADMIN,
+    }
+)
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.PUBLIC: _ALL_ROLES,
     Action.ACCOUNT_VIEW: _ALL_ROLES,
@@ -49,6 +62,11 @@ ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.AUDIT_VIEW: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
     Action.AUDIT_EXPORT: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
     Action.ADMIN_SITE: frozenset({Role.PLATFORM_ADMIN}),
+    Action.REPORT_INBOX: _REPORT_STAFF,
+    Action.REPORT_HANDLE: _REPORT_STAFF,
+    Action.REPORT_MODERATE: frozenset(
+        {Role.SUPERVISOR, Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}
+    ),
 }
 # Where an allowed role sees only part of the data, and which part (shown in docs/permissions.md).
 SCOPE_NOTES: dict[tuple[Action, Role], str] = {
@@ -57,6 +75,11 @@ SCOPE_NOTES: dict[tuple[Action, Role], str] = {
     (Action.MEMBER_MANAGE, Role.INSTITUTION_ADMIN): "own institution",
     (Action.AUDIT_VIEW, Role.INSTITUTION_ADMIN): "own institution",
     (Action.AUDIT_EXPORT, Role.INSTITUTION_ADMIN): "own institution",
+    **{
+        (action, role): "own institution and territories"
+        for action in (Action.REPORT_INBOX, Action.REPORT_HANDLE, Action.REPORT_MODERATE)
+        for role in _REPORT_STAFF - {Role.PLATFORM_ADMIN}
+    },
 }
 
 

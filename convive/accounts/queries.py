@@ -55,8 +55,10 @@ class NavLink:
 
 
 _NAV: list[tuple[str, Action, Promise]] = [
+    ("reports:new", Action.PUBLIC, _("Report a problem")),
     ("accounts:me", Action.ACCOUNT_VIEW, _("My account")),
     ("accounts:workspace", Action.WORKSPACE_VIEW, _("Workspace")),
+    ("inbox:list", Action.REPORT_INBOX, _("Inbox")),
     ("territories:index", Action.PUBLIC, _("Territories")),
     ("institutions:members_home", Action.MEMBER_VIEW, _("Team")),
     ("audit:log", Action.AUDIT_VIEW, _("Audit log")),
@@ -83,7 +85,6 @@ class Area:
 
 def role_areas(user: Any) -> list[Area]:
     """The cards on the home page: one per audience, each leading to its area."""
-    citizen_url = reverse("accounts:me") if user.is_authenticated else reverse("accounts:signup")
     return [
         Area(
             _("Citizens"),
@@ -91,8 +92,8 @@ def role_areas(user: Any) -> list[Area]:
                 "Report security and coexistence problems, anonymously if you wish, follow them "
                 "and talk with the institution that handles them."
             ),
-            citizen_url,
-            _("My space") if user.is_authenticated else _("Create an account"),
+            reverse("reports:new"),
+            _("Report a problem"),
         ),
         Area(
             _("Command centre"),

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from convive.accounts import actions
 from convive.accounts.forms import LoginForm, OtpTokenForm, ProfileForm, SignupForm
 from convive.accounts.network import client_ip
-from convive.accounts.permissions import Action, needs_two_factor, requires
+from convive.accounts.permissions import Action, is_allowed, needs_two_factor, requires
 from convive.accounts.qr import qr_svg
 from convive.accounts.queries import home_url_for
 from convive.core.errors import ActionError
@@ -197,5 +197,6 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "memberships": request.user.active_memberships,
         "scope": scope,
         "scope_territories": scope.top_territories(),
+        "can_use_inbox": is_allowed(request.user, Action.REPORT_INBOX),
     }
     return render(request, "accounts/workspace.html", context)

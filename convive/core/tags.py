@@ -28,6 +28,17 @@ class AuditTag(StrEnum):
     TERRITORY_LAYER_IMPORTED = "territory:layer:imported"
     AUDIT_LOG_EXPORTED = "audit:log:exported"
     DEMO_CITY_LOADED = "demo:city:loaded"
+    REPORT_DETAIL_VIEWED = "report:detail:viewed"
+    REPORT_STATUS_CHANGED = "report:status:changed"
+    REPORT_REPLY_SENT = "report:reply:sent"
+    REPORT_NOTE_ADDED = "report:note:added"
+    REPORT_ASSIGNEE_CHANGED = "report:assignee:changed"
+    REPORT_INSTITUTION_CHANGED = "report:institution:changed"
+    REPORT_HIDDEN = "report:visibility:hidden"
+    REPORT_SHOWN = "report:visibility:shown"
+    REPORT_REPORTER_RESTRICTED = "report:reporter:restricted"
+    OPEN311_KEY_CREATED = "open311:api_key:created"
+    OPEN311_KEY_REVOKED = "open311:api_key:revoked"
 
 
 # What the audit log page, its export and the API show for each tag. Every tag has a label
@@ -50,6 +61,17 @@ AUDIT_TAG_LABELS: dict[AuditTag, Promise] = {
     AuditTag.TERRITORY_LAYER_IMPORTED: _("Territory layer imported"),
     AuditTag.AUDIT_LOG_EXPORTED: _("Audit log exported"),
     AuditTag.DEMO_CITY_LOADED: _("Demo city loaded"),
+    AuditTag.REPORT_DETAIL_VIEWED: _("Report opened by staff"),
+    AuditTag.REPORT_STATUS_CHANGED: _("Report status changed"),
+    AuditTag.REPORT_REPLY_SENT: _("Reply sent to the citizen"),
+    AuditTag.REPORT_NOTE_ADDED: _("Internal note added to a report"),
+    AuditTag.REPORT_ASSIGNEE_CHANGED: _("Report assigned"),
+    AuditTag.REPORT_INSTITUTION_CHANGED: _("Report sent to another institution"),
+    AuditTag.REPORT_HIDDEN: _("Report hidden by moderation"),
+    AuditTag.REPORT_SHOWN: _("Report shown again"),
+    AuditTag.REPORT_REPORTER_RESTRICTED: _("Reporter restricted"),
+    AuditTag.OPEN311_KEY_CREATED: _("Open311 API key created"),
+    AuditTag.OPEN311_KEY_REVOKED: _("Open311 API key revoked"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -38,10 +39,12 @@ from convive.demo.generate import (
 )
 from convive.demo.people import DEMO_PASSWORD, PEOPLE, DemoPerson
 from convive.demo.queries import DatabaseState, database_state
+from convive.demo.reports import do_create_demo_routing_rules, do_load_demo_reports
 from convive.demo.totp import demo_totp_key
 from convive.institutions.models import Institution, Membership
 from convive.justice.actions import do_create_justice_service
 from convive.justice.models import JusticeService
+from convive.reports.catalogue import do_install_catalogue
 from convive.territories.actions import ImportOptions, check_import_territories
 from convive.territories.models import City, Territory
 
@@ -59,6 +62,8 @@ class DemoLoad:
     institutions: int
     people: int
     services: int
+    routing_rules: int = 0
+    reports: int = 0
 
 
 def check_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
@@ -199,7 +204,14 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
     for person in PEOPLE:
         _create_person(person, seed=seed, institutions=institutions, localities=localities)
     services = _create_services(city, demo, institutions, localities)
-    load = DemoLoad(city, seed, territories, len(institutions), len(PEOPLE), services)
+    do_install_catalogue(actor)
+    rules = do_create_demo_routing_rules(city, institutions, localities)
+    reports = do_load_demo_reports(
+        city, seed=seed, demo=demo, institutions=institutions, now=timezone.now()
+    )
+    load = DemoLoad(
+        city, seed, territories, len(institutions), len(PEOPLE), services, rules, reports
+    )
     record_audit_event(
         actor,
         AuditTag.DEMO_CITY_LOADED,
@@ -209,6 +221,8 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
             "territories": territories,
             "institutions": load.institutions,
             "services": services,
+            "routing_rules": rules,
+            "reports": reports,
             "accounts": {p.username: str(p.role) for p in PEOPLE},
         },
     )

@@ -19,6 +19,7 @@ from convive.demo.facilities import (
     PROSECUTOR,
     SECRETARIAT,
     commissary_slug,
+    mayors_office_slug,
     station_slug,
 )
 
@@ -62,6 +63,10 @@ PEOPLE = (
         "comisaria", "Sandra Milena", "Patiño Arango", Role.INSTITUTION_ADMIN, commissary_slug("01")
     ),
     DemoPerson("gestion_riesgo", "Hernán", "Cifuentes Rey", Role.DISPATCHER, CIVIL_PROTECTION),
+    # Answers the coexistence reports (noise, lighting, public space) of La Ribera.
+    DemoPerson(
+        "alcaldia_local", "Claudia", "Restrepo Gil", Role.SUPERVISOR, mayors_office_slug("01")
+    ),
     DemoPerson("vecino", "Jorge Luis", "Acosta Ramírez", Role.CITIZEN),
     DemoPerson("lider_comunal", "María Fernanda", "Suárez Ospina", Role.CITIZEN),
     DemoPerson("comerciante", "Óscar", "Ramírez Toro", Role.CITIZEN),

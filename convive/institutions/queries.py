@@ -64,6 +64,11 @@ def _descendant_ids(root_ids: Iterable[int]) -> set[int]:
     return found
 
 
+def territories_within(root_ids: Iterable[int]) -> set[int]:
+    """``root_ids`` and every territory inside them (by the ``parent`` links)."""
+    return _descendant_ids(root_ids)
+
+
 def scope_for(user: Any, *, role: Role | None = None) -> Scope:
     """The scope of ``user`` over all active memberships, or over those of one ``role``."""
     if not user.is_authenticated:

@@ -16,12 +16,15 @@ nothing for that layer.
 
 from __future__ import annotations
 
+import copy
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -44,7 +47,15 @@ class LayerIndex:
 @dataclass(frozen=True)
 class CityIndex:
     token: str
+    # The city's row as it was when the index was built (None if it is gone): every write to a
+    # city renews its token too (admin, importer), so this is as fresh as the token.
+    city: City | None
     layers: tuple[LayerIndex, ...]
+    layer_kinds: dict[str, str]  # slug -> kind of every layer of the city, in import order
+    # Every territory of the city with its layer and parent, without geometry: ``locate`` answers
+    # from here instead of the database. Safe to keep: every write to a territory renews the token.
+    territories: dict[int, Territory]
+    layer_depths: dict[int, int]  # layer id -> how many layers it sits under (localities: 0)
 
 
 _cache: dict[int, CityIndex] = {}
@@ -72,22 +83,76 @@ def build_layer_index(layer: Layer) -> LayerIndex | None:
     )
 
 
-def city_index(city: City) -> CityIndex:
-    """The index for ``city``, rebuilt when its ``index_token`` has changed since last use."""
-    token = str(City.objects.filter(pk=city.pk).values_list("index_token", flat=True).first())
-    cached = _cache.get(city.pk)
+def _current_token(city_pk: int) -> str:
+    """The city's ``index_token`` as stored now. Every report asks, so this is a bare query:
+    the ORM's would cost ten times as much to build as to run."""
+    sql = f"SELECT index_token FROM {City._meta.db_table} WHERE id = %s"  # noqa: S608 (no input)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [city_pk])
+        row = cursor.fetchone()
+    return _token_text(row[0] if row else None)
+
+
+def _token_text(token: object) -> str:
+    """One spelling for a UUID, whatever the database driver returned."""
+    return str(uuid.UUID(str(token))) if token is not None else "None"
+
+
+def _depths(parents: dict[int, int | None]) -> dict[int, int]:
+    depths: dict[int, int] = {}
+    for layer_id in parents:
+        depth, parent = 0, parents[layer_id]
+        while parent is not None and depth < len(parents):  # bounded: a cycle cannot hang us
+            depth, parent = depth + 1, parents.get(parent)
+        depths[layer_id] = depth
+    return depths
+
+
+def _build_city_index(city_pk: int, token: str) -> CityIndex:
+    city = City.objects.filter(pk=city_pk).first()
+    city_layers = list(Layer.objects.filter(city_id=city_pk).order_by("pk"))
+    layers = [build_layer_index(layer) for layer in city_layers]
+    territories = (
+        Territory.objects.filter(city_id=city_pk)
+        .select_related("layer", "parent")
+        .defer("geometry_wkb", "properties", "parent__geometry_wkb", "parent__properties")
+        .order_by()
+    )
+    return CityIndex(
+        token=token,
+        city=city,
+        layers=tuple(li for li in layers if li is not None),
+        layer_kinds={layer.slug: layer.kind for layer in city_layers},
+        territories={t.pk: t for t in territories},
+        layer_depths=_depths({layer.pk: layer.parent_layer_id for layer in city_layers}),
+    )
+
+
+def _index_for(city_pk: int, token: str) -> CityIndex:
+    cached = _cache.get(city_pk)
     if cached is not None and cached.token == token:
         return cached
     with _lock:
-        cached = _cache.get(city.pk)
+        cached = _cache.get(city_pk)
         if cached is not None and cached.token == token:
             return cached
-        layers = [
-            build_layer_index(layer) for layer in Layer.objects.filter(city=city).order_by("pk")
-        ]
-        index = CityIndex(token=token, layers=tuple(li for li in layers if li is not None))
-        _cache[city.pk] = index
+        index = _build_city_index(city_pk, token)
+        _cache[city_pk] = index
         return index
+
+
+def city_index(city: City) -> CityIndex:
+    """The index for ``city``, rebuilt when its ``index_token`` has changed since last use."""
+    return _index_for(city.pk, _current_token(city.pk))
+
+
+def city_indexes() -> list[CityIndex]:
+    """The index of every city, in city ``pk`` order: one bare query reads all the tokens."""
+    sql = f"SELECT id, index_token FROM {City._meta.db_table} ORDER BY id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return [_index_for(pk, _token_text(token)) for pk, token in rows]
 
 
 def _pick_lowest_rank(
@@ -123,7 +188,12 @@ def resolve_points(
 
 def locate_ids(city: City, lons: Sequence[float], lats: Sequence[float]) -> dict[str, np.ndarray]:
     """Vectorised lookup: for each layer slug, an array of territory ids (0 where none)."""
-    index = city_index(city)
+    return _locate_ids(city_index(city), lons, lats)
+
+
+def _locate_ids(
+    index: CityIndex, lons: Sequence[float], lats: Sequence[float]
+) -> dict[str, np.ndarray]:
     lon_array = np.asarray(lons, dtype=float)
     lat_array = np.asarray(lats, dtype=float)
     points = shapely.points(lon_array, lat_array)
@@ -137,6 +207,26 @@ def locate_ids(city: City, lons: Sequence[float], lats: Sequence[float]) -> dict
     return out
 
 
+def _point_ids(index: CityIndex, lon: float, lat: float) -> list[int]:
+    """The ids of the territories containing one point, one per layer at most, in layer order.
+
+    The same answer as ``_locate_ids`` for a batch of one (boundary rule included), without its
+    batch machinery, which costs several times more than the geometry for a single point."""
+    point = shapely.Point(lon, lat)
+    found = []
+    for layer in index.layers:
+        candidates = layer.tree.query(point)  # bounding boxes only: cheap
+        if len(candidates) == 0:
+            continue
+        geometries = layer.geometries[candidates]
+        hits = candidates[shapely.contains_xy(geometries, lon, lat)]
+        if len(hits) == 0:  # on a boundary, or outside: the boundary counts when no interior does
+            hits = candidates[shapely.intersects_xy(geometries, lon, lat)]
+        if len(hits):
+            found.append(int(layer.territory_ids[hits[np.argmin(layer.rank[hits])]]))
+    return found
+
+
 def locate_many(city: City, lons: Sequence[float], lats: Sequence[float]) -> list[dict[str, int]]:
     """For each point, ``{layer_slug: territory_id}`` for every layer that contains it."""
     by_layer = locate_ids(city, lons, lats)
@@ -147,16 +237,81 @@ def locate_many(city: City, lons: Sequence[float], lats: Sequence[float]) -> lis
     return results
 
 
-def locate(city: City, *, lon: float, lat: float) -> list[Territory]:
-    """The territory of every layer that contains the point, in layer order."""
-    found = locate_many(city, [lon], [lat])[0]
-    if not found:
-        return []
-    # No ORDER BY: Territory's default ordering joins layer and city, for nothing, sorted here.
-    territories = (
-        Territory.objects.filter(pk__in=found.values()).select_related("layer", "parent").order_by()
-    )
+def locate(
+    city: City, *, lon: float, lat: float, index: CityIndex | None = None
+) -> list[Territory]:
+    """The territory of every layer that contains the point, in layer order.
+
+    Each comes with its layer and parent, but without its geometry or source properties (deferred:
+    read on access). They are copies of the index's, so a caller may change them freely.
+    ``index``: the city's, when the caller has just obtained it (``city_indexes``), which spares
+    reading the token again.
+    """
+    index = _checked_index(city, index)
+    return _territories(index, _point_ids(index, lon, lat))
+
+
+def _territories(index: CityIndex, ids: list[int]) -> list[Territory]:
+    """Copies of the index's territories with these ids, in layer order."""
+    territories = [copy.copy(index.territories[pk]) for pk in ids if pk in index.territories]
+    if len(territories) < len(ids):  # an import between the index's two reads: ask the database
+        territories = list(
+            Territory.objects.filter(pk__in=ids).select_related("layer", "parent").order_by()
+        )
     return sorted(territories, key=lambda t: t.layer_id)
+
+
+def _checked_index(city: City, index: CityIndex | None) -> CityIndex:
+    if index is None:
+        return city_index(city)
+    if index.city is None or index.city.pk != city.pk:
+        raise ValueError(f"the index given is not the index of city {city.pk}")
+    return index
+
+
+def locate_anywhere(lon: float, lat: float) -> tuple[CityIndex, list[Territory]] | None:
+    """The first city (by ``pk``) with a territory containing the point, as its index, and the
+    territories that contain the point (as ``locate`` gives them); None outside every city.
+
+    One query for all the cities' tokens, and one pass over each city's layers."""
+    for index in city_indexes():
+        if index.city is None:
+            continue
+        found = _point_ids(index, lon, lat)
+        if found:
+            return index, _territories(index, found)
+    return None
+
+
+def city_at(lon: float, lat: float) -> City | None:
+    """The city with a territory (of any layer) containing the point, or None (a copy: the
+    caller may change it)."""
+    found = locate_anywhere(lon, lat)
+    return copy.copy(found[0].city) if found is not None else None
+
+
+METRES_PER_DEGREE = 111_320.0  # along a meridian; close enough for a tolerance of a few metres
+
+
+def territory_ids_near(
+    city: City,
+    layer_slug: str,
+    *,
+    lon: float,
+    lat: float,
+    metres: float,
+    index: CityIndex | None = None,
+) -> list[int]:
+    """Ids of the territories of one layer within ``metres`` of the point (boundary checks).
+
+    ``index``: the city's, when the caller already has it (as for ``locate``)."""
+    layers = _checked_index(city, index).layers
+    found = next((li for li in layers if li.layer_slug == layer_slug), None)
+    if found is None:
+        return []
+    point = shapely.Point(lon, lat)
+    hits = found.tree.query(point, predicate="dwithin", distance=metres / METRES_PER_DEGREE)
+    return sorted(int(found.territory_ids[h]) for h in hits)
 
 
 # --- Cities, layers and territories ---------------------------------------------------------------
