@@ -132,15 +132,17 @@ def _pending_change(using: str = DEFAULT_DB_ALIAS) -> bool:
     return any(func is _publish for _sids, func, _robust in connections[using].run_on_commit)
 
 
-def get_catalogue(*, reload: bool = False) -> Catalogue:
-    """The catalogue as committed now (module docstring); ``reload`` reads it again anyway."""
+def get_catalogue(*, reload: bool = False, keep: bool = True) -> Catalogue:
+    """The catalogue as committed now (module docstring); ``reload`` reads it again anyway, and
+    ``keep=False`` reads it without keeping it (it may hold this transaction's writes)."""
     global _current
     version = _shared_version()
+    if not keep or _pending_change():  # read what this transaction sees, but keep none of it
+        # (checked first: another thread may have kept a copy without this transaction's write)
+        return _load(version, _generation)
     current = _current
     if not reload and _fresh(current, version):
         return current
-    if _pending_change():  # read what this transaction sees, but keep none of it
-        return _load(version, _generation)
     with _lock:
         current = _current
         if not reload and _fresh(current, version):
@@ -155,7 +157,10 @@ def get_category(code: str) -> tuple[Catalogue, Category | None]:
     catalogue = get_catalogue()
     category = catalogue.categories.get(code)
     if category is None and Category.objects.filter(code=code, active=True).exists():
-        catalogue = get_catalogue(reload=True)  # new since the copy was made, without a signal
+        # New since the copy was made, written without a signal: perhaps by this very
+        # transaction, which may yet roll back, so a copy read inside one is not kept.
+        in_transaction = connections[DEFAULT_DB_ALIAS].in_atomic_block
+        catalogue = get_catalogue(reload=True, keep=not in_transaction)
         category = catalogue.categories.get(code)
     return catalogue, category
 

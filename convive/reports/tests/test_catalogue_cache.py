@@ -310,11 +310,6 @@ def test_a_category_created_in_a_rolled_back_transaction_is_not_found(catalogue)
     assert "grafiti" not in get_catalogue().categories
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: get_category's reload keeps what an uncommitted bulk_create shows (report)",
-)
 def test_a_category_bulk_created_in_a_rolled_back_transaction_is_not_found(catalogue):
     get_catalogue()
 
@@ -324,16 +319,11 @@ def test_a_category_bulk_created_in_a_rolled_back_transaction_is_not_found(catal
         transaction.set_rollback(True)
 
     assert not Category.objects.filter(code="grafiti").exists()
-    # Kept anyway, for up to MAX_AGE_SECONDS: a report in it fails on its foreign key (a 500)
-    # where "Unknown category" (a 400) was due.
+    # Were it kept, a report in it would fail on its foreign key (a 500) for up to
+    # MAX_AGE_SECONDS where "Unknown category" (a 400) is due.
     assert get_category("grafiti")[1] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: the fresh copy is returned before the pending write is looked for (report)",
-)
 def test_a_transaction_reads_its_own_write_whatever_another_thread_kept(postgres, world, catalogue):
     get_catalogue()
     rule = RoutingRule.objects.get(category=catalogue.alumbrado)
