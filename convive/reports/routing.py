@@ -6,6 +6,8 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from convive.institutions.models import Institution
@@ -90,7 +92,24 @@ def route_report(
     ``index`` is the city's territory index when the caller has it (``locate`` used it);
     ``rules``, the city's rules for the category whose institution is active, in (priority, pk)
     order (``convive.reports.cache``); both are read when not given.
+
+    The note is kept in the site's language (``LANGUAGE_CODE``), whatever the language of the
+    citizen who reported: staff read it later, in the inbox.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _route(city, category, territories, lon=lon, lat=lat, index=index, rules=rules)
+
+
+def _route(
+    city: City,
+    category: Category,
+    territories: list[Territory],
+    *,
+    lon: float | None,
+    lat: float | None,
+    index: CityIndex | None,
+    rules: Sequence[RoutingRule] | None,
+) -> Route:
     if rules is None:
         rules = rules_for(city, category)
     if lon is not None and lat is not None:

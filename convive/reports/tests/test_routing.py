@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.utils import translation
 
 from convive.institutions.tests.factories import InstitutionFactory
 from convive.reports.actions import ReportInput, check_create_report
@@ -186,6 +187,15 @@ def test_no_rule_sends_the_report_to_the_fallback_queue_naming_category_and_loca
     report = submit("ruido", *SUBA_POINT, answers={"horario": "noche"})
     assert report.institution is None
     assert report.routing_note == "No routing rule for “Noise” in Suba."
+
+
+def test_the_note_is_kept_in_the_site_language_whatever_the_reporter_reads(
+    world, catalogue, settings
+):
+    settings.LANGUAGE_CODE = "es"  # a Spanish site; the citizen reads it in English
+    with translation.override("en"):
+        report = submit("ruido", *SUBA_POINT, answers={"horario": "noche"})
+    assert report.routing_note == "No hay regla de asignación para “Ruido” en Suba."
 
 
 def test_an_address_only_report_follows_a_city_wide_rule(world, catalogue):
