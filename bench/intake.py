@@ -212,6 +212,20 @@ def raw_insert_rate(scratch: Path) -> tuple[float, int]:
 # --- The server ---------------------------------------------------------------------------------
 
 SERVERS = {
+    # WSGI in a Rust HTTP server (docs/deploy.md): HTTP parsing and connections outside Python,
+    # the app in a pool of threads per process, so requests wait in the shedder, not unseen.
+    "granian": [
+        "granian",
+        "--interface",
+        "wsgi",
+        "--workers",
+        "{workers}",
+        "--blocking-threads",
+        "{threads}",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ],
     # WSGI, threads in each process: keep-alive, and requests wait in the shedder, not unseen.
     "gunicorn-gthread": ["gunicorn", "--workers", "{workers}", "--threads", "{threads}"],
     # WSGI, one request at a time per process; the connection is closed after each answer.
@@ -223,13 +237,26 @@ SERVERS = {
 }
 
 
+# Servers compared here but not in requirements.txt, and how to install them.
+INSTALL = {
+    "gunicorn": "gunicorn==27.0.1",
+    "uvicorn": "uvicorn==0.54.0 uvloop==0.23.0",
+}
+
+
 def server_command(name: str, workers: int, threads: int) -> list[str]:
-    binary = str(Path(sys.executable).parent / SERVERS[name][0])
-    if not Path(binary).exists():  # uvicorn is not a requirement: only compared here
-        sys.exit(f"{name} is not installed: .venv/bin/pip install uvicorn==0.54.0 uvloop==0.23.0")
+    program = SERVERS[name][0]
+    binary = str(Path(sys.executable).parent / program)
+    if not Path(binary).exists():
+        sys.exit(
+            f"{program} is not installed: .venv/bin/pip install {INSTALL.get(program, program)}"
+        )
     args = [arg.format(workers=workers, threads=threads) for arg in SERVERS[name][1:]]
     if name.startswith("gunicorn"):
         address = ["--bind", f"{HOST}:{PORT}", "--backlog", "2048", "--keep-alive", "75"]
+        return [binary, *args, *address, "convive.wsgi:application"]
+    if name == "granian":
+        address = ["--host", HOST, "--port", str(PORT), "--backlog", "2048"]
         return [binary, *args, *address, "convive.wsgi:application"]
     if name == "uvicorn":
         address = ["--host", HOST, "--port", str(PORT), "--backlog", "2048"]
@@ -703,9 +730,11 @@ def describe_overload(phase: Phase, offered: float) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", choices=list(SERVERS), default="gunicorn-gthread")
+    parser.add_argument("--server", choices=list(SERVERS), default="granian")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="processes")
-    parser.add_argument("--threads", type=int, default=32, help="per gunicorn-gthread process")
+    parser.add_argument(
+        "--threads", type=int, default=32, help="per process (granian, gunicorn-gthread)"
+    )
     parser.add_argument("--no-overload", action="store_true", help="skip the overload phase")
     return parser.parse_args()
 

@@ -9,9 +9,9 @@ client sends the same report (the same idempotency key) again later, so nothing 
 other pages and endpoints are never held back.
 
 The limits are per process, and they bound work only where a process serves several requests at
-once: threads (gunicorn ``gthread``, ``runserver``) or an event loop (ASGI: Daphne, uvicorn). A
-process that serves one request at a time (gunicorn ``sync``) queues in the kernel's listen
-backlog instead, out of reach; see ``docs/deploy.md``.
+once: threads (Granian's WSGI threads, gunicorn ``gthread``, ``runserver``) or an event loop
+(ASGI: Daphne, uvicorn). A process that serves one request at a time (gunicorn ``sync``) queues in
+the kernel's listen backlog instead, out of reach; see ``docs/deploy.md``.
 """
 
 from __future__ import annotations
