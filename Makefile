@@ -30,7 +30,7 @@ run: $(VENV)/.runtime
 	$(BIN)/convive migrate --noinput
 	$(BIN)/convive load_demo --if-empty
 	$(BIN)/convive demo_logins
-	$(BIN)/convive runserver 127.0.0.1:$(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/convive runserver 127.0.0.1:$(PORT)
 
 check-browser:
 	@test -x /usr/bin/chromium || { \
