@@ -1,0 +1,131 @@
+"""Reads about incidents: the open queue, possible duplicates, a timeline, what a citizen sees."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import h3
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from convive.core.geo import H3_RESOLUTION
+from convive.incidents.models import Incident, IncidentEvent, IncidentSource, IncidentType
+from convive.reports.models import Report
+from convive.territories.models import City
+
+EARTH_RADIUS_METRES = 6_371_008.8
+DUPLICATE_METRES = 300
+DUPLICATE_MINUTES = 60
+MAX_DUPLICATE_METRES = 2_000
+
+
+def distance_metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine): plenty for a few hundred metres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_METRES * math.asin(math.sqrt(a))
+
+
+def _cells_within(lon: float, lat: float, metres: float) -> list[str]:
+    """H3 cells that cover every point within ``metres``: the prefilter for the exact distance.
+
+    Neighbouring resolution-9 cells are ≥ ~300 m apart centre to centre (hexagons vary in size
+    with latitude), so one ring per 150 m and one more for the point's own offset is generous.
+    """
+    rings = math.ceil(metres / 150) + 1
+    return list(h3.grid_disk(h3.latlng_to_cell(lat, lon, H3_RESOLUTION), rings))
+
+
+def nearby_open_duplicates(
+    *,
+    city: City,
+    incident_type: IncidentType,
+    lon: float | None,
+    lat: float | None,
+    metres: float = DUPLICATE_METRES,
+    minutes: int = DUPLICATE_MINUTES,
+    exclude_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Incident]:
+    """Open incidents of the same type within ``metres`` created in the last ``minutes``,
+    nearest first: what the call-taking form offers as possible duplicates."""
+    if lon is None or lat is None:
+        return []
+    metres = min(float(metres), MAX_DUPLICATE_METRES)
+    since = (now or timezone.now()) - timedelta(minutes=minutes)
+    candidates = (
+        Incident.objects.filter(
+            city=city,
+            type=incident_type,
+            status__in=Incident.OPEN_STATUSES,
+            created_at__gte=since,
+            h3_cell__in=_cells_within(lon, lat, metres),
+        )
+        .exclude(pk=exclude_id)
+        .select_related("type", "locality")
+    )
+    near = [
+        (distance_metres(lon, lat, i.lon, i.lat), i.pk, i)
+        for i in candidates
+        if i.lon is not None and i.lat is not None
+    ]
+    return [incident for d, _pk, incident in sorted(near) if d <= metres]
+
+
+def list_open_incidents(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The open ones of ``incidents`` (scoped by ``access.incidents_for``): priority, then age."""
+    return incidents.filter(status__in=Incident.OPEN_STATUSES).order_by("priority", "created_at")
+
+
+def list_timeline(incident: Incident) -> QuerySet[IncidentEvent]:
+    """The staff timeline, oldest first, with who did each step."""
+    return incident.events.select_related("actor", "institution").order_by("at", "pk")
+
+
+# --- What the citizen who reported sees ----------------------------------------------------------
+
+# Steps a citizen may see: no notes, nothing about other callers, links, merges or referrals.
+PUBLIC_KINDS = (
+    IncidentEvent.Kind.CREATED,
+    IncidentEvent.Kind.DISPATCHED,
+    IncidentEvent.Kind.EN_ROUTE,
+    IncidentEvent.Kind.ON_SCENE,
+    IncidentEvent.Kind.TRANSFERRED,
+    IncidentEvent.Kind.CLEARED,
+    IncidentEvent.Kind.CLOSED,
+    IncidentEvent.Kind.REOPENED,
+)
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    kind: str
+    label: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentStatusPublic:
+    """The status of the incident a citizen's report or SOS became, and its public steps only."""
+
+    status: str
+    status_label: str
+    steps: tuple[PublicStep, ...]
+
+
+def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
+    """None when the report has not become an incident. The caller has checked that the person
+    may see the report (``reports.access``); a merged incident answers for its survivor, which
+    holds the report's source now."""
+    source = (
+        IncidentSource.objects.filter(report=report).select_related("incident").order_by().first()
+    )
+    if source is None:
+        return None
+    incident = source.incident
+    events = incident.events.filter(kind__in=PUBLIC_KINDS).order_by("at", "pk")
+    steps = tuple(PublicStep(e.kind, e.get_kind_display(), e.at) for e in events)
+    return IncidentStatusPublic(incident.status, incident.get_status_display(), steps)
