@@ -69,10 +69,14 @@ AUTH = django_auth  # session cookie + CSRF, for the site's own pages and the ap
 
 from convive.accounts.api import router as accounts_router  # noqa: E402
 from convive.core.api import router as audit_router  # noqa: E402
+from convive.incidents.api import router as incidents_router  # noqa: E402
 from convive.reports.api import router as reports_router  # noqa: E402
 from convive.territories.api import router as territories_router  # noqa: E402
+from convive.units.api import router as units_router  # noqa: E402
 
 api.add_router("/v1/territories", territories_router)
 api.add_router("/v1/me", accounts_router)
 api.add_router("/v1/audit", audit_router)
 api.add_router("/v1/reports", reports_router)
+api.add_router("/v1/incidents", incidents_router)
+api.add_router("/v1/units", units_router)

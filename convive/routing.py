@@ -1,3 +1,9 @@
 """Websocket routes; each app that pushes live events adds its consumers here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from convive.incidents.consumers import ConsoleConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/console/", ConsoleConsumer.as_asgi()),
+]

@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "convive.justice",
     "convive.reports",
     "convive.open311",
+    "convive.units",
+    "convive.incidents",
+    "convive.devices",
+    "convive.analytics",
     "convive.demo",
 ]
 
@@ -121,7 +125,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A read timeout above channels_redis's 5 s blocking read (redis-py's default equals
+            # it, and an idle console's read then fails now and then); more than redis-py's 100
+            # connections for the moments when hundreds of consoles leave at once.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}]
+            },
         }
     }
     CACHES = {
@@ -270,6 +279,21 @@ EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "123")
 EMERGENCY_NUMBERS = dict(
     pair.split("=", 1) for pair in env_list("EMERGENCY_NUMBERS", []) if "=" in pair
 )
+
+# --- Command centre -------------------------------------------------------------------------------
+# A unit whose last position is older than this is placed at its home territory when units are
+# recommended for an incident (the reason says so).
+UNIT_POSITION_MAX_AGE_MINUTES = env_int("UNIT_POSITION_MAX_AGE_MINUTES", 10)
+
+# --- Devices: street panic buttons, AVL over MQTT (docs/integrations.md) -------------------------
+# How far a panic button's clock may be from the server's: a press sent further away is refused.
+PANIC_MAX_CLOCK_SKEW_SECONDS = env_int("PANIC_MAX_CLOCK_SKEW_SECONDS", 30)
+# The broker ``convive mqtt_listen`` reads: mqtt://[user:password@]host[:port], mqtts:// for TLS.
+MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+MQTT_TOPIC_PREFIX = env_str("MQTT_TOPIC_PREFIX", "convive")
+# A fixed client id with a persistent session (clean_session false): the broker keeps QoS 1
+# messages for the listener while it is restarting.
+MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "convive-listener")
 
 # --- API ------------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

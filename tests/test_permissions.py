@@ -89,6 +89,9 @@ def _samples(endpoint: Endpoint, world, user) -> list[dict]:
         "institutions:members": team,
         "institutions:member_edit": member,
         "institutions:member_end": member,
+        **{f"console:{name}": {"incident_id": world.incident.pk} for name in CONSOLE_ACTIONS},
+        "units:progress": {"unit_id": world.unit.pk},
+        "units:status": {"unit_id": world.unit.pk},
         "territories:city": {"city_slug": world.city.slug},
         "territories:detail": {
             "city_slug": world.city.slug,
@@ -109,6 +112,8 @@ def _api_url(endpoint: Endpoint, world, user) -> str:
         else world.kennedy.code,
         "event_id": "1",
         "report_id": report_for(user, world).pk,
+        "incident_id": world.incident.pk,
+        "unit_id": world.unit.pk,
     }
     path = endpoint.route
     for key, value in values.items():
@@ -127,6 +132,17 @@ INBOX_ACTIONS = [
     "hide",
     "show",
     "restrict",
+]
+CONSOLE_ACTIONS = [
+    "detail",
+    "priority",
+    "note",
+    "close",
+    "referral",
+    "transfer",
+    "reopen",
+    "link",
+    "dispatch",
 ]
 # Public pages that answer 404 for any sample: Open311 tokens are never issued (realtime service).
 ALWAYS_404 = {"open311:token"}
@@ -240,12 +256,44 @@ def add_reports(world, citizen) -> None:
     check_create_api_key(None, name="Aplicación de prueba")
 
 
+def add_command_centre(world) -> None:
+    """An incident with its source and timeline, and a unit with a position, for the admin."""
+    from convive.devices.actions import check_create_panic_button
+    from convive.devices.models import DeviceRejection
+    from convive.incidents.tests.factories import (
+        IncidentEventFactory,
+        IncidentFactory,
+        IncidentSourceFactory,
+    )
+    from convive.units.tests.factories import UnitFactory, UnitPositionFactory
+
+    incident = IncidentFactory(
+        city=world.city,
+        institution=world.police,
+        locality=world.kennedy,
+        neighbourhood=world.timiza,
+    )
+    IncidentSourceFactory(incident=incident)
+    IncidentEventFactory(incident=incident)
+    unit = UnitFactory(institution=world.police)
+    UnitPositionFactory(unit=unit)
+    world.incident, world.unit = incident, unit
+    check_create_panic_button(
+        None, city=world.city, code="TOTEM-0001", name="Parque Timiza", lon=-74.15, lat=4.60
+    )
+    DeviceRejection.objects.create(
+        device_code="TOTEM-9999", reason=DeviceRejection.Reason.UNKNOWN_DEVICE
+    )
+
+
 @pytest.fixture
 def everyone(world, request):
     """One user per role, the police membership and the reports the sample URLs point at."""
     users = {role: request.getfixturevalue(fixture) for role, fixture in PERSONAS.items()}
     world.police_membership = users[Role.FIELD_UNIT].active_memberships[0]
     add_reports(world, users[Role.CITIZEN])
+    add_command_centre(world)
+    world.unit.crew.add(users[Role.FIELD_UNIT])
     return users
 
 

@@ -10,8 +10,8 @@ def test_home_page_renders(client):
     assert "Convive" in response.content.decode()
 
 
-def test_staff_lands_on_workspace(client, supervisor):
+def test_command_centre_staff_land_on_the_console(client, supervisor):
     login(client, supervisor)
     response = client.get("/accounts/home/")
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/workspace/"
+    assert response["Location"] == "/console/"

@@ -37,6 +37,16 @@ class Action(StrEnum):
     REPORT_INBOX = "report.inbox"  # see the reports routed to one's institution
     REPORT_HANDLE = "report.handle"  # reply, internal notes, status, assign, reroute
     REPORT_MODERATE = "report.moderate"  # hide a report, restrict an abusive reporter
+    INCIDENT_VIEW = "incident.view"  # the command centre's incidents and their timelines
+    INCIDENT_CREATE = "incident.create"  # take a call, turn a report or an SOS into an incident
+    INCIDENT_HANDLE = "incident.handle"  # priority, notes, field steps, close, victim referral
+    INCIDENT_SUPERVISE = "incident.supervise"  # link, merge, hand over, reopen
+    UNIT_VIEW = "unit.view"  # the unit board and the recommended units for an incident
+    UNIT_DISPATCH = "unit.dispatch"  # send a unit to an incident
+    UNIT_STATUS = "unit.status"  # a unit's status: en route, on scene, available, out of service
+    UNIT_MANAGE = "unit.manage"  # add units, change their kind, capabilities, home
+    FIELD_UNIT_PAGE = "unit.field"  # the crew's page: their assigned incident, status buttons
+    KPI_VIEW = "kpi.view"  # response-time figures and their CSV export
 
 
 ANONYMOUS = "anonymous"
@@ -51,6 +61,10 @@ _REPORT_STAFF = frozenset(
         Role.INSTITUTION_ADMIN,
         Role.PLATFORM_ADMIN,
     }
+)
+# The command centre: call-takers, dispatchers and supervisors.
+_INCIDENT_STAFF = frozenset(
+    {Role.CALL_TAKER, Role.DISPATCHER, Role.SUPERVISOR, Role.PLATFORM_ADMIN}
 )
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.PUBLIC: _ALL_ROLES,
@@ -67,6 +81,20 @@ ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT_MODERATE: frozenset(
         {Role.SUPERVISOR, Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}
     ),
+    Action.INCIDENT_VIEW: _INCIDENT_STAFF,
+    Action.INCIDENT_CREATE: _INCIDENT_STAFF,
+    Action.INCIDENT_HANDLE: _INCIDENT_STAFF,
+    Action.INCIDENT_SUPERVISE: _INCIDENT_STAFF - {Role.CALL_TAKER},
+    Action.UNIT_VIEW: _INCIDENT_STAFF,
+    Action.UNIT_DISPATCH: frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.PLATFORM_ADMIN}),
+    Action.UNIT_STATUS: frozenset(
+        {Role.DISPATCHER, Role.SUPERVISOR, Role.FIELD_UNIT, Role.PLATFORM_ADMIN}
+    ),
+    Action.UNIT_MANAGE: frozenset({Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}),
+    Action.FIELD_UNIT_PAGE: frozenset({Role.FIELD_UNIT}),
+    Action.KPI_VIEW: frozenset(
+        {Role.SUPERVISOR, Role.ANALYST, Role.INSTITUTION_ADMIN, Role.PLATFORM_ADMIN}
+    ),
 }
 # Where an allowed role sees only part of the data, and which part (shown in docs/permissions.md).
 SCOPE_NOTES: dict[tuple[Action, Role], str] = {
@@ -80,6 +108,23 @@ SCOPE_NOTES: dict[tuple[Action, Role], str] = {
         for action in (Action.REPORT_INBOX, Action.REPORT_HANDLE, Action.REPORT_MODERATE)
         for role in _REPORT_STAFF - {Role.PLATFORM_ADMIN}
     },
+    **{
+        (action, role): "own city" if role != Role.SUPERVISOR else "own institution and territories"
+        for action in (
+            Action.INCIDENT_VIEW,
+            Action.INCIDENT_CREATE,
+            Action.INCIDENT_HANDLE,
+            Action.INCIDENT_SUPERVISE,
+        )
+        for role in _INCIDENT_STAFF - {Role.PLATFORM_ADMIN}
+    },
+    (Action.UNIT_VIEW, Role.SUPERVISOR): "own institution's units",
+    (Action.UNIT_DISPATCH, Role.SUPERVISOR): "own institution's units",
+    (Action.UNIT_STATUS, Role.FIELD_UNIT): "the units they crew",
+    (Action.UNIT_MANAGE, Role.INSTITUTION_ADMIN): "own institution",
+    (Action.KPI_VIEW, Role.SUPERVISOR): "own institution and territories",
+    (Action.KPI_VIEW, Role.ANALYST): "own city",
+    (Action.KPI_VIEW, Role.INSTITUTION_ADMIN): "own city",
 }
 
 

@@ -12,15 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from convive.accounts.permissions import Action, is_allowed
 from convive.accounts.roles import Role
 
-# Where each role lands after logging in (URL names). Later areas (the command-centre console,
-# the field-unit page, analytics, cameras) replace these as they are built.
+# Where each role lands after logging in (URL names). Later areas (analytics, cameras) replace
+# these as they are built.
 ROLE_HOME: dict[Role, str] = {
     Role.CITIZEN: "accounts:me",
-    Role.CALL_TAKER: "accounts:workspace",
-    Role.DISPATCHER: "accounts:workspace",
-    Role.SUPERVISOR: "accounts:workspace",
-    Role.FIELD_UNIT: "accounts:workspace",
-    Role.ANALYST: "territories:index",
+    Role.CALL_TAKER: "console:index",
+    Role.DISPATCHER: "console:index",
+    Role.SUPERVISOR: "console:index",
+    Role.FIELD_UNIT: "units:field",
+    Role.ANALYST: "analytics:kpis",
     Role.CAMERA_PARTNER: "accounts:workspace",
     Role.INSTITUTION_ADMIN: "institutions:members_home",
     Role.PLATFORM_ADMIN: "accounts:workspace",
@@ -58,7 +58,10 @@ _NAV: list[tuple[str, Action, Promise]] = [
     ("reports:new", Action.PUBLIC, _("Report a problem")),
     ("accounts:me", Action.ACCOUNT_VIEW, _("My account")),
     ("accounts:workspace", Action.WORKSPACE_VIEW, _("Workspace")),
+    ("console:index", Action.INCIDENT_VIEW, _("Console")),
+    ("units:field", Action.FIELD_UNIT_PAGE, _("My unit")),
     ("inbox:list", Action.REPORT_INBOX, _("Inbox")),
+    ("analytics:kpis", Action.KPI_VIEW, _("Response times")),
     ("territories:index", Action.PUBLIC, _("Territories")),
     ("institutions:members_home", Action.MEMBER_VIEW, _("Team")),
     ("audit:log", Action.AUDIT_VIEW, _("Audit log")),
@@ -101,8 +104,8 @@ def role_areas(user: Any) -> list[Area]:
                 "Call-takers, dispatchers, supervisors and field units: one queue of incidents, "
                 "dispatch of the nearest suitable unit, response times."
             ),
-            reverse("accounts:workspace"),
-            _("Staff workspace"),
+            reverse("console:index"),
+            _("Open the console"),
         ),
         Area(
             _("Institutions and partners"),

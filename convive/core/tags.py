@@ -39,6 +39,25 @@ class AuditTag(StrEnum):
     REPORT_REPORTER_RESTRICTED = "report:reporter:restricted"
     OPEN311_KEY_CREATED = "open311:api_key:created"
     OPEN311_KEY_REVOKED = "open311:api_key:revoked"
+    UNIT_CREATED = "unit:fleet:added"
+    UNIT_UPDATED = "unit:fleet:changed"
+    UNIT_STATUS_CHANGED = "unit:status:changed"
+    INCIDENT_CREATED = "incident:record:created"
+    INCIDENT_UPDATED = "incident:record:updated"
+    INCIDENT_VIEWED = "incident:detail:viewed"
+    INCIDENT_LINKED = "incident:record:linked"
+    INCIDENT_MERGED = "incident:record:merged"
+    INCIDENT_PRIORITY_CHANGED = "incident:priority:changed"
+    INCIDENT_STATUS_CHANGED = "incident:status:changed"
+    INCIDENT_NOTE_ADDED = "incident:note:added"
+    INCIDENT_TRANSFERRED = "incident:institution:changed"
+    INCIDENT_CLOSED = "incident:record:closed"
+    INCIDENT_REOPENED = "incident:record:reopened"
+    INCIDENT_VICTIM_REFERRED = "incident:victim:referred"
+    INCIDENT_TYPES_INSTALLED = "incident:catalogue:installed"
+    DEVICE_PANIC_BUTTON_CREATED = "device:panic_button:created"
+    DEVICE_PANIC_BUTTON_KEY_ROTATED = "device:panic_button:key_rotated"
+    DEVICE_MESSAGE_REFUSED = "device:message:refused"
 
 
 # What the audit log page, its export and the API show for each tag. Every tag has a label
@@ -72,6 +91,25 @@ AUDIT_TAG_LABELS: dict[AuditTag, Promise] = {
     AuditTag.REPORT_REPORTER_RESTRICTED: _("Reporter restricted"),
     AuditTag.OPEN311_KEY_CREATED: _("Open311 API key created"),
     AuditTag.OPEN311_KEY_REVOKED: _("Open311 API key revoked"),
+    AuditTag.UNIT_CREATED: _("Unit added to the fleet"),
+    AuditTag.UNIT_UPDATED: _("Unit details changed"),
+    AuditTag.UNIT_STATUS_CHANGED: _("Unit status changed"),
+    AuditTag.INCIDENT_CREATED: _("Incident created"),
+    AuditTag.INCIDENT_UPDATED: _("Incident updated"),
+    AuditTag.INCIDENT_VIEWED: _("Incident opened by staff"),
+    AuditTag.INCIDENT_LINKED: _("Incidents linked"),
+    AuditTag.INCIDENT_MERGED: _("Duplicate incident merged"),
+    AuditTag.INCIDENT_PRIORITY_CHANGED: _("Incident priority changed"),
+    AuditTag.INCIDENT_STATUS_CHANGED: _("Incident status changed"),
+    AuditTag.INCIDENT_NOTE_ADDED: _("Note added to an incident"),
+    AuditTag.INCIDENT_TRANSFERRED: _("Incident handed to another institution"),
+    AuditTag.INCIDENT_CLOSED: _("Incident closed"),
+    AuditTag.INCIDENT_REOPENED: _("Incident reopened"),
+    AuditTag.INCIDENT_VICTIM_REFERRED: _("Victim referred to a support service, with consent"),
+    AuditTag.INCIDENT_TYPES_INSTALLED: _("Incident-type catalogue installed"),
+    AuditTag.DEVICE_PANIC_BUTTON_CREATED: _("Panic button registered"),
+    AuditTag.DEVICE_PANIC_BUTTON_KEY_ROTATED: _("Panic button signing key changed"),
+    AuditTag.DEVICE_MESSAGE_REFUSED: _("Message from a panic button refused"),
 }
 
 

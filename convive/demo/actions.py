@@ -19,7 +19,7 @@ from convive.accounts.roles import Role
 from convive.core.audit import record_audit_event
 from convive.core.errors import ActionError
 from convive.core.tags import AuditTag
-from convive.demo.facilities import InstitutionPlan
+from convive.demo.facilities import COMMAND_CENTRE, InstitutionPlan
 from convive.demo.generate import (
     CITY_NAME,
     CITY_SLUG,
@@ -37,16 +37,20 @@ from convive.demo.generate import (
     LayerSpec,
     generate_city,
 )
+from convive.demo.incidents import do_load_demo_incidents
 from convive.demo.people import DEMO_PASSWORD, PEOPLE, DemoPerson
 from convive.demo.queries import DatabaseState, database_state
 from convive.demo.reports import do_create_demo_routing_rules, do_load_demo_reports
 from convive.demo.totp import demo_totp_key
+from convive.incidents.actions import check_install_incident_types
 from convive.institutions.models import Institution, Membership
 from convive.justice.actions import do_create_justice_service
 from convive.justice.models import JusticeService
 from convive.reports.catalogue import do_install_catalogue
 from convive.territories.actions import ImportOptions, check_import_territories
 from convive.territories.models import City, Territory
+from convive.units.demo import demo_units
+from convive.units.models import Unit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,6 +68,9 @@ class DemoLoad:
     services: int
     routing_rules: int = 0
     reports: int = 0
+    incident_types: int = 0
+    units: int = 0
+    incidents: int = 0
 
 
 def check_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
@@ -144,6 +151,19 @@ def _create_institutions(
     return created
 
 
+def _crew_patrol_cars(users: list[User], institutions: Mapping[str, Institution]) -> None:
+    """Each field-unit account crews the first patrol car of its police station."""
+    for person, user in zip(PEOPLE, users, strict=True):
+        if person.role is not Role.FIELD_UNIT or not person.institution:
+            continue
+        cars = Unit.objects.filter(
+            institution=institutions[person.institution], kind=Unit.Kind.PATROL_CAR
+        )
+        car = cars.order_by("call_sign").first()
+        if car is not None:
+            car.crew.add(user)
+
+
 def _create_person(
     person: DemoPerson,
     *,
@@ -201,16 +221,40 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
     territories = _import_layers(actor, demo)
     localities = {t.code: t for t in Territory.objects.filter(city=city, layer__slug=LOCALITY.slug)}
     institutions = _create_institutions(city, demo.institutions, localities)
-    for person in PEOPLE:
+    users = [
         _create_person(person, seed=seed, institutions=institutions, localities=localities)
+        for person in PEOPLE
+    ]
     services = _create_services(city, demo, institutions, localities)
     do_install_catalogue(actor)
     rules = do_create_demo_routing_rules(city, institutions, localities)
     reports = do_load_demo_reports(
         city, seed=seed, demo=demo, institutions=institutions, now=timezone.now()
     )
+    incident_types = check_install_incident_types(actor).created
+    units = len(demo_units(city, institutions, seed))
+    _crew_patrol_cars(users, institutions)
+    by_name = {person.username: user for person, user in zip(PEOPLE, users, strict=True)}
+    incidents = do_load_demo_incidents(
+        city,
+        seed=seed,
+        call_taker=by_name["operadora"],
+        dispatcher=by_name["despachador"],
+        institution=institutions[COMMAND_CENTRE],
+        now=timezone.now(),
+    )
     load = DemoLoad(
-        city, seed, territories, len(institutions), len(PEOPLE), services, rules, reports
+        city,
+        seed,
+        territories,
+        len(institutions),
+        len(PEOPLE),
+        services,
+        rules,
+        reports,
+        incident_types,
+        units,
+        incidents,
     )
     record_audit_event(
         actor,
@@ -223,6 +267,9 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
             "services": services,
             "routing_rules": rules,
             "reports": reports,
+            "incident_types": incident_types,
+            "units": units,
+            "incidents": incidents,
             "accounts": {p.username: str(p.role) for p in PEOPLE},
         },
     )

@@ -62,7 +62,10 @@ class Browser:
         self.name = name
         self.contexts = []
         self.errors: list[str] = []
-        self.expected: list[str] = []
+        # pytest-django's live server speaks WSGI only: the console's websocket (/ws/console/) is
+        # refused there, and the console falls back to polling (tests/browser/test_console.py
+        # runs the site under Daphne to test the live path).
+        self.expected: list[str] = ["/ws/console/' failed"]
 
     def expect_console_error(self, fragment: str) -> None:
         """Allow console errors containing ``fragment`` (an intended 4xx page, say)."""

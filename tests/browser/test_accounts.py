@@ -46,7 +46,7 @@ def test_new_staff_enrol_their_authenticator_on_first_login(page, browser, super
     code = f"{TOTP(base64.b32decode(secret)).token():06d}"
     page.get_by_label("Código de seis dígitos").fill(code)
     page.get_by_role("button", name="Confirmar").click()
-    expect(page).to_have_url(re.compile("/accounts/workspace/$"))
+    expect(page).to_have_url(re.compile("/console/$"))  # command-centre staff land on it
 
 
 def test_repeated_wrong_passwords_lock_the_login(page, browser, dispatcher):

@@ -11,11 +11,11 @@ from tests.browser.helpers import log_in
 
 LANDINGS = {
     Role.CITIZEN: ("/accounts/me/", "Mi cuenta"),
-    Role.CALL_TAKER: ("/accounts/workspace/", "Espacio de trabajo"),
-    Role.DISPATCHER: ("/accounts/workspace/", "Espacio de trabajo"),
-    Role.SUPERVISOR: ("/accounts/workspace/", "Espacio de trabajo"),
-    Role.FIELD_UNIT: ("/accounts/workspace/", "Espacio de trabajo"),
-    Role.ANALYST: ("/territories/", "Territorios"),
+    Role.CALL_TAKER: ("/console/", "Consola"),
+    Role.DISPATCHER: ("/console/", "Consola"),
+    Role.SUPERVISOR: ("/console/", "Consola"),
+    Role.FIELD_UNIT: ("/units/field/", "Mi unidad"),
+    Role.ANALYST: ("/kpis/", "Tiempos de respuesta"),
     Role.INSTITUTION_ADMIN: (re.compile(r"/institutions/\d+/team/$"), "Equipo de"),
     Role.CAMERA_PARTNER: ("/accounts/workspace/", "Espacio de trabajo"),
     Role.PLATFORM_ADMIN: ("/accounts/workspace/", "Espacio de trabajo"),
@@ -36,6 +36,7 @@ def test_each_role_logs_in_and_lands_on_its_page(role, page, request):
 
 def test_supervisor_sees_only_kennedy_in_the_workspace(page, supervisor):
     log_in(page, supervisor)
+    page.goto("/accounts/workspace/")
     scope = page.locator("main")
     expect(scope).to_contain_text("Kennedy")
     expect(scope).not_to_contain_text("Suba")

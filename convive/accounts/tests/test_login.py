@@ -36,7 +36,7 @@ def test_citizen_logs_in_with_password_and_leaves_no_audit_trace(client, citizen
     assert User.objects.get(pk=citizen.pk).password.startswith("argon2")
 
 
-def test_staff_without_device_enrols_then_lands_on_workspace(client, supervisor):
+def test_staff_without_device_enrols_then_lands_on_the_console(client, supervisor):
     response = post_login(client, "supervisora")
     assert response["Location"].startswith("/accounts/2fa/setup/")
     page = client.get("/accounts/2fa/setup/")
@@ -52,7 +52,7 @@ def test_staff_without_device_enrols_then_lands_on_workspace(client, supervisor)
     device.refresh_from_db()
     device.throttle_reset()  # a wrong code makes the next try wait a second
     done = client.post("/accounts/2fa/setup/", {"token": current_code(device)})
-    assert done["Location"] == "/accounts/workspace/"
+    assert done["Location"] == "/console/"
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/accounts/workspace/").status_code == 200
