@@ -239,3 +239,14 @@ def login(client, user):
         session[DEVICE_ID_SESSION_KEY] = confirmed_device(user).persistent_id
         session.save()
     return client
+
+
+@pytest.fixture
+def english(settings):
+    """For tests that compare messages with their English msgids (the site default is Spanish):
+    English for the test's own code and, through ``LANGUAGE_CODE``, for the requests it makes."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -11,6 +11,8 @@ from django.urls import reverse
 from conftest import login
 from convive.analytics.tests.conftest import DAY
 
+pytestmark = pytest.mark.usefixtures("english")  # messages are compared in English
+
 QUERY = {"start": DAY.isoformat(), "end": DAY.isoformat()}
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pytest
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from conftest import skip_or_fail
 from convive.devices.actions import check_create_panic_button
@@ -25,12 +25,6 @@ from convive.integrations.mqtt import BrokerAddress, parse_broker_url
 
 KENNEDY_POINT = (-74.15, 4.60)  # lon, lat: inside Kennedy and Timiza
 OUTSIDE_POINT = (-73.50, 4.00)
-
-
-@pytest.fixture
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

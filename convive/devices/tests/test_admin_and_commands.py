@@ -11,6 +11,8 @@ from convive.devices.models import DeviceRejection, PanicButton
 from convive.devices.tests.conftest import KENNEDY_POINT, Button
 from convive.devices.wire import parse_http_press
 
+pytestmark = pytest.mark.usefixtures("english")  # messages are compared in English
+
 
 def create(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()

@@ -15,6 +15,8 @@ from convive.incidents.tests.factories import (
 )
 from convive.units.tests.factories import UnitFactory
 
+pytestmark = pytest.mark.usefixtures("english")  # messages are compared in English
+
 Kind = IncidentEvent.Kind
 
 
@@ -99,7 +101,7 @@ def test_the_call_form_opens_with_the_times_prefilled(client, call_taker, types)
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["received_at"] == form.initial["answered_at"]
-    assert "Riña" in response.content.decode()
+    assert types.rina.name_en in response.content.decode()  # "Fight": the page is in English
     assert f'name="answer-{types.rina.code}-armas"' in response.content.decode()
 
 

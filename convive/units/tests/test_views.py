@@ -11,6 +11,8 @@ from convive.units.models import Unit
 from convive.units.tests.conftest import KENNEDY_POINT
 from convive.units.tests.factories import UnitFactory
 
+pytestmark = pytest.mark.usefixtures("english")  # messages are compared in English
+
 
 @pytest.fixture
 def unit(world, field_unit):
