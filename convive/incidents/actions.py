@@ -726,6 +726,7 @@ def check_close(
         closed_at=now,
         outcome=outcome,
     )
+    _release_units(actor, incident, at=now)
     _event(actor, incident, Kind.CLOSED, at=now, body=outcome)
     _audit(actor, AuditTag.INCIDENT_CLOSED, incident, reason=outcome)
     return incident
@@ -902,6 +903,34 @@ def _check_dispatchable(incident: Incident, unit: Unit, *, reassign: bool) -> As
     return current
 
 
+def _release_units(actor: User, incident: Incident, *, at: datetime) -> None:
+    """Closing an incident clears the units still on it: available again, load - 1, each step in
+    the timeline. A unit changed meanwhile by someone else makes the closing a 409 (nothing is
+    written: the caller's transaction rolls back)."""
+    open_assignments = (
+        Assignment.objects.select_for_update()
+        .filter(incident=incident, cleared_at__isnull=True)
+        .select_related("unit")
+        .order_by("unit_id")  # the same lock order as everywhere: no deadlock
+    )
+    for assignment in open_assignments:
+        unit = assignment.unit
+        do_move_unit_for_incident(
+            actor,
+            unit,
+            status=Unit.Status.AVAILABLE,
+            load_change=-1,
+            expected_version=unit.version,
+            incident_id=incident.pk,
+        )
+        assignment.cleared_at = at
+        assignment.save(update_fields=["cleared_at"])
+        data = {"unit": unit.pk, "call_sign": unit.call_sign, "assignment": assignment.pk}
+        _event(
+            actor, incident, Kind.CLEARED, at=at, body=_("Released: incident closed."), data=data
+        )
+
+
 def _take_from(actor: User, assignment: Assignment, *, to: Incident, at: datetime) -> None:
     """Reassignment: the unit leaves its previous incident, which is told in its timeline."""
     assignment.cleared_at = at
@@ -1030,8 +1059,8 @@ def check_unit_progress(
 ) -> IncidentEvent:
     """A unit sent to ``incident`` reports a field step: en route, on scene, cleared (available
     again, load - 1). The incident follows (``check_advance_status``) when the step is ahead of
-    it. A field-unit account moves only a unit it crews. A closed incident still lets its units
-    clear. The caller holds the transaction (row locks: incident first, then unit).
+    it. A field-unit account moves only a unit it crews. Closing the incident clears its units
+    (``_release_units``). The caller holds the transaction (row locks: incident first, then unit).
     """
     _check_crew(actor, unit)
     if step not in UNIT_STEPS:

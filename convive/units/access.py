@@ -7,10 +7,11 @@ Who reaches a unit (``docs/permissions.md``):
   institution;
 - call-takers, dispatchers and supervisors of a command centre or security secretariat of the
   unit's city: the C4/C5 dispatches every institution's units;
-- nobody else, field units included: a membership does not say which unit a person crews, so
-  the field-unit page needs a crew link first (not built yet). Territory limits of a membership
-  do not narrow the fleet: a supervisor of one locality sees the institution's units, which cross
-  localities all day.
+- field units: the units they crew (``Unit.crew``), for their status and positions only
+  (``access_unit_for_status``).
+
+Territory limits of a membership do not narrow the fleet: a supervisor of one locality sees the
+institution's units, which cross localities all day.
 
 Everyone else gets 404, as for a unit that does not exist.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -64,5 +66,38 @@ def access_unit_by_id(user: Any, unit_id: int, *, for_update: bool = False) -> U
     if unit is None:
         raise Http404(_("Unit not found."))
     if not may_see_unit(user, unit):
+        raise Http404(_("Unit not found."))
+    return unit
+
+
+def visible_units(user: Any) -> QuerySet[Unit]:
+    """Every unit ``user`` reaches (the module docstring), as a query: ``may_see_unit`` for many."""
+    units = Unit.objects.select_related("institution", "home_territory")
+    if user.has_role(Role.PLATFORM_ADMIN):
+        return units
+    condition = Q(pk__in=[])
+    for membership in user.active_memberships:
+        institution, role = membership.institution, Role(membership.role)
+        if institution is None:
+            continue
+        if role in OWN_INSTITUTION_ROLES:
+            condition |= Q(institution_id=institution.pk)
+        if role in CITYWIDE_ROLES and institution.kind in CITYWIDE_KINDS:
+            condition |= Q(institution__city_id=institution.city_id)
+    return units.filter(condition)
+
+
+def access_unit_for_status(user: Any, unit_id: int, *, for_update: bool = False) -> Unit:
+    """A unit whose status or position ``user`` may post: one it reaches, or one it crews."""
+    try:
+        return access_unit_by_id(user, unit_id, for_update=for_update)
+    except Http404:
+        if not user.has_role(Role.FIELD_UNIT):
+            raise
+    units = user.crewed_units.select_related("institution", "institution__city")
+    if for_update:
+        units = units.select_for_update(of=("self",))
+    unit = units.filter(pk=unit_id).first()
+    if unit is None:
         raise Http404(_("Unit not found."))
     return unit

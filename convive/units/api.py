@@ -18,24 +18,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from convive.accounts.models import User
 from convive.accounts.permissions import Action, api_permission
-from convive.accounts.roles import Role
 from convive.core.errors import ActionError
 from convive.units import actions
-from convive.units.access import (
-    CITYWIDE_KINDS,
-    CITYWIDE_ROLES,
-    OWN_INSTITUTION_ROLES,
-    access_unit_by_id,
-)
+from convive.units.access import access_unit_by_id, access_unit_for_status, visible_units
 from convive.units.actions import BatchItemResult, PositionInput, UnitConflictError
 from convive.units.models import Unit, UnitPosition
 from convive.units.schemas import (
@@ -55,42 +47,6 @@ router = Router(tags=["units"])
 
 MAX_BATCH = 500
 MAX_TRACK = 2000
-
-
-# --- Reach (the board's query mirrors ``access.may_see_unit``) ---------------------------------
-
-
-def visible_units(user: User) -> QuerySet[Unit]:
-    """Every unit ``user`` reaches through ``units.access`` (its module docstring), as a query."""
-    units = Unit.objects.select_related("institution", "home_territory")
-    if user.has_role(Role.PLATFORM_ADMIN):
-        return units
-    condition = Q(pk__in=[])
-    for membership in user.active_memberships:
-        institution, role = membership.institution, Role(membership.role)
-        if institution is None:
-            continue
-        if role in OWN_INSTITUTION_ROLES:
-            condition |= Q(institution_id=institution.pk)
-        if role in CITYWIDE_ROLES and institution.kind in CITYWIDE_KINDS:
-            condition |= Q(institution__city_id=institution.city_id)
-    return units.filter(condition)
-
-
-def access_unit_for_status(user: User, unit_id: int, *, for_update: bool = False) -> Unit:
-    """A unit whose status or position ``user`` may post: one it reaches, or one it crews."""
-    try:
-        return access_unit_by_id(user, unit_id, for_update=for_update)
-    except Http404:
-        if not user.has_role(Role.FIELD_UNIT):
-            raise
-    units = user.crewed_units.select_related("institution", "institution__city")
-    if for_update:
-        units = units.select_for_update(of=("self",))
-    unit = units.filter(pk=unit_id).first()
-    if unit is None:
-        raise Http404(_("Unit not found."))
-    return unit
 
 
 def _conflict(exc: UnitConflictError) -> Status:

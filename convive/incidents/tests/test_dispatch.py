@@ -241,16 +241,20 @@ def test_the_incident_clears_with_its_last_unit(dispatcher, world, incident, uni
     assert incident.status == "cleared"
 
 
-def test_a_unit_clears_from_an_incident_closed_meanwhile(dispatcher, incident, unit):
+def test_closing_an_incident_releases_its_units(dispatcher, incident, unit):
     dispatch(dispatcher, incident, unit)
     incident.refresh_from_db()
     with transaction.atomic():
         check_close(dispatcher, incident, outcome="Resuelto.", expected_version=incident.version)
-    with pytest.raises(ActionError, match="closed"):
-        progress(dispatcher, incident, unit, "on_scene")
-    progress(dispatcher, incident, unit, "cleared")
+
     unit.refresh_from_db()
-    assert unit.status == "available"
+    assert (unit.status, unit.current_load) == ("available", 0)
+    assignment = incident.assignments.get()
+    assert assignment.cleared_at is not None
+    steps = list(incident.events.order_by("at", "pk").values_list("kind", flat=True))
+    assert steps[-2:] == ["cleared", "closed"]
+    with pytest.raises(ActionError):  # nothing left to clear
+        progress(dispatcher, incident, unit, "cleared")
 
 
 @pytest.mark.parametrize(
