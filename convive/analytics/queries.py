@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from convive.accounts.roles import Role
+from convive.incidents.access import supervisor_incidents
 from convive.incidents.models import Incident, IncidentEvent, IncidentType, Priority
-from convive.institutions.queries import territories_within
 from convive.territories.models import Layer, Territory
 
 Kind = IncidentEvent.Kind
@@ -118,22 +118,6 @@ def shift_of(hour: int) -> str:
 # --- Scope -----------------------------------------------------------------------------------
 
 
-def _supervisor_condition(membership: Any) -> Q:
-    """As ``convive.incidents.access``: the territories the membership covers, in its city."""
-    institution = membership.institution
-    city = Q(city_id=institution.city_id)
-    narrowed = [t.pk for t in membership.territories.all()]
-    if not narrowed and institution.covers_whole_city:
-        return city
-    inside = territories_within(narrowed or institution.coverage.values_list("pk", flat=True))
-    where = (
-        Q(locality_id__in=inside)
-        | Q(neighbourhood_id__in=inside)
-        | Q(locality__isnull=True, neighbourhood__isnull=True)
-    ) & city
-    return where if narrowed else where | Q(institution_id=institution.pk)
-
-
 def _membership_condition(membership: Any) -> Q:
     role = Role(membership.role)
     if membership.institution_id is None:
@@ -141,7 +125,7 @@ def _membership_condition(membership: Any) -> Q:
     if role in KPI_ROLES:
         return Q(city_id=membership.institution.city_id)
     if role == Role.SUPERVISOR:
-        return _supervisor_condition(membership)
+        return supervisor_incidents(membership)  # as in the console
     return Q(pk__in=[])
 
 

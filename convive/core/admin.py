@@ -88,6 +88,20 @@ class AuditedModelAdmin(admin.ModelAdmin):
         return super().log_deletions(request, queryset)
 
 
+class ReadOnlyModelAdmin(AuditedModelAdmin):
+    """For records written only by actions (incidents, positions, refused device messages):
+    platform administrators may look, nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
 @admin.register(AuditEvent, site=admin_site)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: nobody edits the log through the application."""

@@ -11,8 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from convive.accounts.permissions import Action, is_allowed
-from convive.core.admin import AuditedModelAdmin, admin_site
+from convive.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin, admin_site
 from convive.devices.actions import do_rotate_panic_button_key
 from convive.devices.models import DeviceRejection, PanicButton
 
@@ -55,25 +54,10 @@ class PanicButtonAdmin(AuditedModelAdmin):
 
 
 @admin.register(DeviceRejection, site=admin_site)
-class DeviceRejectionAdmin(admin.ModelAdmin):
+class DeviceRejectionAdmin(ReadOnlyModelAdmin):
     """Read only: what the devices sent that was refused."""
 
     list_display = ["received_at", "device_code", "reason", "source", "detail"]
     list_filter = ["reason", "source"]
     search_fields = ["device_code"]
     date_hierarchy = "received_at"
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_allowed(request.user, Action.ADMIN_SITE)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return is_allowed(request.user, Action.ADMIN_SITE)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False

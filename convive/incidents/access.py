@@ -30,7 +30,10 @@ INCIDENT_ROLES = roles_for(Action.INCIDENT_VIEW)
 CITY_WIDE_ROLES = frozenset({Role.CALL_TAKER, Role.DISPATCHER})
 
 
-def _supervisor_incidents(membership: Any) -> Q:
+def supervisor_incidents(membership: Any) -> Q:
+    """The incidents a supervisor's membership covers: its territories (everything inside them,
+    and incidents without a place) in its city; an unrestricted membership also its institution's
+    incidents, and a city-wide institution's the whole city. The KPIs use the same rule."""
     institution = membership.institution
     city = Q(city_id=institution.city_id)
     narrowed = [t.pk for t in membership.territories.all()]
@@ -51,7 +54,7 @@ def _membership_incidents(membership: Any) -> Q:
         return Q(pk__in=[])
     if role in CITY_WIDE_ROLES:
         return Q(city_id=membership.institution.city_id)
-    return _supervisor_incidents(membership)
+    return supervisor_incidents(membership)
 
 
 def incidents_for(user: Any) -> QuerySet[Incident]:

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from convive.core.admin import AuditedModelAdmin, admin_site
+from convive.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin, admin_site
 from convive.incidents.models import Incident, IncidentEvent, IncidentType
 
 
@@ -35,19 +35,8 @@ class IncidentTypeAdmin(AuditedModelAdmin):
         return False  # incidents point at their type: deactivate it instead
 
 
-class ReadOnlyAdmin(AuditedModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # incidents come from calls, SOS, reports and devices, through actions
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False  # every change is a console action, with its timeline step and audit
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False  # incidents and their timeline are never deleted
-
-
 @admin.register(Incident, site=admin_site)
-class IncidentAdmin(ReadOnlyAdmin):
+class IncidentAdmin(ReadOnlyModelAdmin):
     list_display = ["reference", "type", "priority", "status", "institution", "locality"]
     list_display += ["created_at", "version"]
     list_filter = ["status", "priority", "type", "city"]
@@ -74,7 +63,7 @@ class IncidentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IncidentEvent, site=admin_site)
-class IncidentEventAdmin(ReadOnlyAdmin):
+class IncidentEventAdmin(ReadOnlyModelAdmin):
     list_display = ["incident", "kind", "at", "actor", "institution"]
     list_filter = ["kind"]
     list_select_related = ["incident__type", "actor", "institution"]

@@ -7,8 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from convive.accounts.permissions import Action, is_allowed
-from convive.core.admin import AuditedModelAdmin, admin_site
+from convive.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin, admin_site
 from convive.core.errors import ActionError
 from convive.units.actions import check_capabilities
 from convive.units.models import Unit, UnitPosition
@@ -51,7 +50,7 @@ class UnitAdmin(AuditedModelAdmin):
 
 
 @admin.register(UnitPosition, site=admin_site)
-class UnitPositionAdmin(admin.ModelAdmin):
+class UnitPositionAdmin(ReadOnlyModelAdmin):
     """Read only: the track is what the devices sent."""
 
     list_display = ["unit", "recorded_at", "received_at", "lon", "lat", "speed_kmh", "source"]
@@ -59,18 +58,3 @@ class UnitPositionAdmin(admin.ModelAdmin):
     search_fields = ["unit__call_sign"]
     list_select_related = ["unit"]
     date_hierarchy = "recorded_at"
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_allowed(request.user, Action.ADMIN_SITE)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return is_allowed(request.user, Action.ADMIN_SITE)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # noqa: ANN001
-        return False
