@@ -1,6 +1,7 @@
 """What every benchmark needs: the repository's paths and Django on a throwaway database."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,3 +55,47 @@ def machine_summary() -> str:
         f"machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}; "
         f"{today}; commit {commit or 'unknown'}{'+' if dirty.returncode else ''}"
     )
+
+
+def start_server(
+    command: list[str], env: dict[str, str], log: Path, *, health_url: str
+) -> subprocess.Popen:
+    """Start the real server as its own process group and wait (60 s at most) until
+    ``health_url`` answers 200; exit with the end of its log if it stops or never answers."""
+    import time
+    import urllib.request
+
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped as a whole at the end
+    )
+    request = urllib.request.Request(health_url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the server stopped:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 (http://)
+                if answer.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    stop_server(process)
+    sys.exit(f"the server did not answer {health_url} within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server's whole process group: TERM, then KILL after 20 s."""
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

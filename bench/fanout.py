@@ -39,17 +39,15 @@ import contextlib
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, machine_summary, percentile
+from common import ROOT, machine_summary, percentile, start_server, stop_server
 
 DB_NAME = "convive_fanout"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -152,44 +150,6 @@ def prepare() -> str:
 
 
 # --- The server ---------------------------------------------------------------------------------
-
-
-def start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
-    daphne = str(Path(sys.executable).parent / "daphne")
-    command = [daphne, "--bind", HOST, "--port", str(PORT), "--verbosity", "0"]
-    process = subprocess.Popen(
-        [*command, "convive.asgi:application"],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped as a whole at the end
-    )
-    deadline = time.monotonic() + 60
-    request = urllib.request.Request(
-        f"http://{HOST}:{PORT}/healthz", headers={"X-Forwarded-Proto": "https"}
-    )
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the server stopped:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 (http://)
-                if answer.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    stop_server(process)
-    sys.exit("the server did not answer /healthz within 60 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -504,7 +464,14 @@ def main() -> None:
         connections.close_all()
         subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], capture_output=True, check=False)
         print(f"server: daphne (1 process) on {HOST}:{PORT}, channel layer channels_redis")
-        server = start_server(env, scratch / "server.log")
+        daphne = str(Path(sys.executable).parent / "daphne")
+        command = [daphne, "--bind", HOST, "--port", str(PORT), "--verbosity", "0"]
+        server = start_server(
+            [*command, "convive.asgi:application"],
+            env,
+            scratch / "server.log",
+            health_url=f"http://{HOST}:{PORT}/healthz",
+        )
         try:
             outcomes = asyncio.run(measure(cookie, env, server.pid))
         except SystemExit:

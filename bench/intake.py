@@ -40,17 +40,15 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, machine_summary, percentile
+from common import ROOT, machine_summary, percentile, start_server, stop_server
 
 DB_NAME = "convive_bench"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -262,44 +260,6 @@ def server_command(name: str, workers: int, threads: int) -> list[str]:
         address = ["--host", HOST, "--port", str(PORT), "--backlog", "2048"]
         return [binary, *args, *address, "--timeout-keep-alive", "75", "convive.asgi:application"]
     return [binary, "--bind", HOST, "--port", str(PORT), "convive.asgi:application"]
-
-
-def start_server(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped as a whole at the end
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the server stopped:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(
-                urllib.request.Request(
-                    f"http://{HOST}:{PORT}/healthz", headers={"X-Forwarded-Proto": "https"}
-                ),
-                timeout=2,
-            ) as answer:
-                if answer.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    stop_server(process)
-    sys.exit("the server did not answer /healthz within 60 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- CPU accounting -----------------------------------------------------------------------------
@@ -781,7 +741,9 @@ def main() -> None:
         shedding = ", ".join(f"{k}={v}" for k, v in env.items() if k.startswith("OVERLOAD_"))
         print(f"server: {Path(command[0]).name} {' '.join(command[1:])}")
         print(f"load shedding: {shedding or 'OVERLOAD_* settings as shipped'}")
-        server = start_server(command, env, scratch / "server.log")
+        server = start_server(
+            command, env, scratch / "server.log", health_url=f"http://{HOST}:{PORT}/healthz"
+        )
         try:
             phases = measure(world, server.pid, args)
         finally:
