@@ -73,13 +73,22 @@ class IncidentChanged:
 
 
 def publish_incident_on_commit(incident_id: int, step: str) -> None:
-    """After commit, read the incident as committed and send it to its city's consoles."""
+    """After commit, read the incident as committed and send it to its city's consoles: once per
+    transaction, however many steps it wrote (a call writes three), with the last step."""
+    pending = transaction.get_connection().run_on_commit
+    for _savepoints, queued, _robust in pending:
+        if getattr(queued, "incident_id", None) == incident_id:
+            queued.step = step
+            return
 
     def send() -> None:
         from convive.incidents.models import Incident
 
         incident = Incident.objects.select_related("type").filter(pk=incident_id).first()
         if incident is not None:
-            publish_now(incidents_group(incident.city_id), IncidentChanged.of(incident, step))
+            event = IncidentChanged.of(incident, send.step)
+            publish_now(incidents_group(incident.city_id), event)
 
+    send.incident_id = incident_id  # type: ignore[attr-defined]
+    send.step = step  # type: ignore[attr-defined]
     transaction.on_commit(send)

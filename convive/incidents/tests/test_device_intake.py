@@ -7,10 +7,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from convive.core.errors import ActionError
-from convive.incidents.actions import check_add_note, check_create_incident_from_device
+from convive.incidents.actions import (
+    check_add_note,
+    check_create_incident_from_call,
+    check_create_incident_from_device,
+)
 from convive.incidents.events import incidents_group
 from convive.incidents.models import IncidentEvent, IncidentSource, Priority
-from convive.incidents.tests.factories import KENNEDY_POINT, OUTSIDE_POINT
+from convive.incidents.tests.factories import KENNEDY_POINT, OUTSIDE_POINT, call_times
 
 
 def press(world, **overrides):
@@ -91,3 +95,28 @@ def test_consoles_hear_of_a_change_only_once_it_is_committed(world, types, call_
         check_add_note(call_taker, incident, body="Sigue sonando.")
         transaction.set_rollback(True)
     assert receive_all(channel) == []  # rolled back: never sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_of_several_steps_sends_one_message(world, types, call_taker, settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(incidents_group(world.city.pk), channel)
+    received, answered = call_times()
+
+    with transaction.atomic():  # received, answered, created: three steps
+        incident = check_create_incident_from_call(
+            call_taker,
+            city=world.city,
+            type_code="rina",
+            lon=KENNEDY_POINT[0],
+            lat=KENNEDY_POINT[1],
+            received_at=received,
+            answered_at=answered,
+        )
+
+    messages = receive_all(channel)
+    assert [(m["event"]["incident_id"], m["event"]["step"]) for m in messages] == [
+        (incident.pk, "created")
+    ]
