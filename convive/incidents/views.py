@@ -47,10 +47,10 @@ from convive.incidents.queries import list_open_incidents, list_timeline, nearby
 from convive.institutions.models import Institution
 from convive.justice.models import JusticeService
 from convive.territories.models import City, Layer
-from convive.units.access import access_unit_by_id, may_see_unit
+from convive.units.access import access_unit_by_id, may_see_unit, visible_units
 from convive.units.actions import UnitConflictError
 from convive.units.models import Unit
-from convive.units.queries import list_units, recommend_units
+from convive.units.queries import recommend_units
 
 MAP_SIMPLIFY = 0.0005  # degrees (~50 m), as the citizen's report map
 QUEUE_LIMIT = 200
@@ -140,10 +140,12 @@ def unit_row(unit: Unit) -> dict[str, Any]:
     }
 
 
-def visible_units(user: Any, city: City | None) -> list[Unit]:
+def units_on_board(user: Any, city: City | None) -> list[Unit]:
+    """The city's active units that ``user`` reaches, by institution and call sign."""
     if city is None or not is_allowed(user, Action.UNIT_VIEW):
         return []
-    return [unit for unit in list_units(city).filter(active=True) if may_see_unit(user, unit)]
+    units = visible_units(user).filter(institution__city=city, active=True)
+    return list(units.order_by("institution__name", "call_sign"))
 
 
 def _console_texts() -> dict[str, str]:
@@ -179,7 +181,7 @@ def _has_console_socket() -> bool:
 def console(request: HttpRequest) -> HttpResponse:
     city = user_city(request.user)
     incidents = list(list_open_incidents(incidents_for(request.user))[:QUEUE_LIMIT])
-    units = visible_units(request.user, city)
+    units = units_on_board(request.user, city)
     config = {
         **_map_config(city),
         "queue": reverse("console:queue"),
@@ -213,7 +215,7 @@ def queue_json(request: HttpRequest) -> JsonResponse:
     else:
         incidents = incidents.filter(updated_at__gt=since).order_by("priority", "created_at")
     rows = [incident_row(i) for i in incidents[:QUEUE_LIMIT]]
-    units = [unit_row(u) for u in visible_units(request.user, user_city(request.user))]
+    units = [unit_row(u) for u in units_on_board(request.user, user_city(request.user))]
     return JsonResponse(
         {"data": rows, "count": len(rows), "units": units, "now": timezone.now().isoformat()}
     )
