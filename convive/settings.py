@@ -279,6 +279,8 @@ EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "123")
 EMERGENCY_NUMBERS = dict(
     pair.split("=", 1) for pair in env_list("EMERGENCY_NUMBERS", []) if "=" in pair
 )
+# How often the page of an SOS asks whether the command centre's response moved (seconds).
+REPORT_LIVE_SECONDS = env_int("REPORT_LIVE_SECONDS", 20)
 
 # --- Command centre -------------------------------------------------------------------------------
 # A unit whose last position is older than this is placed at its home territory when units are

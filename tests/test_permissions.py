@@ -77,6 +77,7 @@ def _samples(endpoint: Endpoint, world, user) -> list[dict]:
         **{f"inbox:{name}": handled for name in INBOX_ACTIONS},
         "inbox:photo": {**handled, "photo_id": report.photos.first().pk},
         "reports:follow": code,
+        "reports:live": code,
         "reports:message": code,
         "reports:rate": code,
         "reports:photo": {**code, "photo_id": photo.pk},

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import h3
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from convive.core.geo import H3_RESOLUTION
 from convive.incidents.models import Incident, IncidentEvent, IncidentSource, IncidentType
@@ -100,6 +101,28 @@ PUBLIC_KINDS = (
 )
 
 
+# The citizen's words for each public step and status: what happened for them, not the centre's
+# jargon. Staff pages keep the model's labels.
+CITIZEN_STEP_LABELS = {
+    IncidentEvent.Kind.CREATED: _("The command centre took charge"),
+    IncidentEvent.Kind.DISPATCHED: _("A unit was sent"),
+    IncidentEvent.Kind.EN_ROUTE: _("The unit is on its way"),
+    IncidentEvent.Kind.ON_SCENE: _("The unit arrived"),
+    IncidentEvent.Kind.TRANSFERRED: _("Handed to another institution"),
+    IncidentEvent.Kind.CLEARED: _("The unit finished at the scene"),
+    IncidentEvent.Kind.CLOSED: _("Closed"),
+    IncidentEvent.Kind.REOPENED: _("Reopened"),
+}
+CITIZEN_STATUS_LABELS = {
+    Incident.Status.NEW: _("Received by the command centre"),
+    Incident.Status.DISPATCHED: _("A unit was sent"),
+    Incident.Status.EN_ROUTE: _("A unit is on its way"),
+    Incident.Status.ON_SCENE: _("A unit is at the scene"),
+    Incident.Status.CLEARED: _("Attended"),
+    Incident.Status.CLOSED: _("Closed"),
+}
+
+
 @dataclass(frozen=True)
 class PublicStep:
     kind: str
@@ -113,7 +136,14 @@ class IncidentStatusPublic:
 
     status: str
     status_label: str
+    is_open: bool
     steps: tuple[PublicStep, ...]
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what the citizen sees changes (the page's live refresh compares it)."""
+        last = self.steps[-1].at.isoformat() if self.steps else ""
+        return f"{self.status}-{len(self.steps)}-{last}"
 
 
 def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
@@ -127,5 +157,10 @@ def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
         return None
     incident = source.incident
     events = incident.events.filter(kind__in=PUBLIC_KINDS).order_by("at", "pk")
-    steps = tuple(PublicStep(e.kind, e.get_kind_display(), e.at) for e in events)
-    return IncidentStatusPublic(incident.status, incident.get_status_display(), steps)
+    steps = tuple(PublicStep(e.kind, str(CITIZEN_STEP_LABELS[e.kind]), e.at) for e in events)
+    return IncidentStatusPublic(
+        incident.status,
+        str(CITIZEN_STATUS_LABELS[incident.status]),
+        incident.status in Incident.OPEN_STATUSES,
+        steps,
+    )

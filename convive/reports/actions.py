@@ -8,6 +8,7 @@ Staff actions are audited; every public step is notified to the citizen after co
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, connections, router
+from django.db import IntegrityError, connection, connections, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from convive.core.errors import ActionError
 from convive.core.events import publish_on_commit
 from convive.core.geo import check_lon_lat, h3_cell
 from convive.core.tags import AuditTag
+from convive.incidents.actions import check_create_incident_from_report
 from convive.institutions.models import Institution
 from convive.reports.answers import check_answers
 from convive.reports.cache import Catalogue, get_category
@@ -54,7 +56,9 @@ from convive.territories.queries import CityIndex, locate_anywhere
 
 MAX_DESCRIPTION = 4000
 MAX_EMAIL = 254  # Report.contact_email and Supporter.contact_email
-SOS_GROUP = "sos"  # the command centre's consoles listen here (issue 5)
+SOS_GROUP = "sos"  # announced here after commit, for any outside listener (a CAD bridge)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -322,9 +326,25 @@ def do_create_report(
     )
     insert_row(event)
     if urgent:
+        _open_incident(report)
         publish_on_commit(SOS_GROUP, SosReceived.from_report(report))
     notify_report_event(report, event)
     return report
+
+
+def _open_incident(report: Report) -> None:
+    """An SOS becomes a P1 command-centre incident in the same transaction, so the consoles
+    show it as soon as it is committed and the citizen follows the incident on the report's page.
+
+    If the incident cannot be made (the incident catalogue lacks the SOS type: run
+    ``convive install_incident_types``), the SOS is kept all the same: it is in the inbox with
+    its own status, and the failure is logged as an error for the operators.
+    """
+    try:
+        with transaction.atomic():  # a savepoint: a failure here must not lose the report
+            check_create_incident_from_report(None, report)
+    except ActionError as exc:
+        logger.error("SOS report %s did not become an incident: %s", report.pk, exc.message)
 
 
 # --- The citizen, after reporting -------------------------------------------------------------

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 class SosReceived:
     """A citizen pressed SOS (or reported in an urgent category): the command centre must act.
 
-    Sent to the ``sos`` group; the command-centre console turns it into a priority incident.
+    Sent to the ``sos`` group after commit, for outside listeners; the command-centre incident
+    itself is made by the intake, in the same transaction (``actions._open_incident``).
     """
 
     report_id: int

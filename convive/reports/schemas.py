@@ -18,6 +18,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
+from convive.incidents.queries import incident_status_for_report
 from convive.reports.actions import MAX_DESCRIPTION
 from convive.reports.models import Category, Question, Report, ReportEvent
 from convive.reports.notifications import tracking_url
@@ -267,6 +268,22 @@ class TimelineEventPublic(Schema):
         )
 
 
+class IncidentStepPublic(Schema):
+    kind: str
+    label: str
+    at: datetime
+
+
+class IncidentResponsePublic(Schema):
+    """The command centre's response to an SOS or a promoted report: public steps only (no
+    unit, no staff, no notes)."""
+
+    status: str
+    status_label: str
+    is_open: bool
+    steps: list[IncidentStepPublic]
+
+
 class TrackedReportPublic(Schema):
     display_code: str
     category: str
@@ -283,11 +300,25 @@ class TrackedReportPublic(Schema):
     can_rate: bool
     rating: int | None
     timeline: list[TimelineEventPublic]
+    incident: IncidentResponsePublic | None = Field(
+        None, description="The command centre's response, once the report became an incident."
+    )
 
     @classmethod
     def from_report(cls, report: Report) -> TrackedReportPublic:
         """What the holder of the tracking code sees: no staff names, no internal notes."""
         events = report.events.filter(public=True).select_related("institution")
+        response = incident_status_for_report(report)
+        incident = None
+        if response is not None:
+            incident = IncidentResponsePublic(
+                status=response.status,
+                status_label=response.status_label,
+                is_open=response.is_open,
+                steps=[
+                    IncidentStepPublic(kind=s.kind, label=s.label, at=s.at) for s in response.steps
+                ],
+            )
         return cls(
             display_code=report.display_code,
             category=report.category.name,
@@ -306,6 +337,7 @@ class TrackedReportPublic(Schema):
             timeline=[
                 TimelineEventPublic.from_event(e) for e in events.order_by("created_at", "pk")
             ],
+            incident=incident,
         )
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("manifest.webmanifest", views.manifest, name="manifest"),
     # The tracking code is the citizen's capability: whoever holds it may follow the report.
     path("<str:code>/", views.follow, name="follow"),
+    path("<str:code>/live/", views.live, name="live"),
     path("<str:code>/message/", views.message, name="message"),
     path("<str:code>/rate/", views.rate, name="rate"),
     path("<str:code>/photos/<int:photo_id>/", views.photo, name="photo"),

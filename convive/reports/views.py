@@ -39,6 +39,7 @@ from convive.accounts.permissions import Action, requires
 from convive.accounts.qr import qr_svg
 from convive.core.errors import ActionError
 from convive.core.ratelimit import Limit, hit
+from convive.incidents.queries import incident_status_for_report
 from convive.reports.access import access_own_reports, access_report_by_code
 from convive.reports.actions import (
     check_add_citizen_message,
@@ -358,6 +359,8 @@ def _follow_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         "answers": list_answers(report),
         "emergency_number": emergency_number([report.city]),
         "config": _queue_config(),
+        "incident_status": incident_status_for_report(report),
+        "live_seconds": settings.REPORT_LIVE_SECONDS,
     }
 
 
@@ -376,6 +379,27 @@ def _render_follow(request: HttpRequest, report: Report, status: int = 200, **fo
 def follow(request: HttpRequest, code: str) -> HttpResponse:
     """The report behind a tracking code: its public timeline, photos, reply and rating forms."""
     return _render_follow(request, access_report_by_code(code))
+
+
+@requires(Action.PUBLIC)
+@require_GET
+@cache_control(private=True, no_store=True)
+def live(request: HttpRequest, code: str) -> HttpResponse:
+    """The command centre's response to the report, for the page's live refresh
+    (``reports/js/follow.js``): 204 when the version ``v`` the page shows is still current, else
+    the section to put in its place."""
+    report = access_report_by_code(code)
+    status = incident_status_for_report(report)
+    if status is None or request.GET.get("v") == status.version:
+        return HttpResponse(status=204)
+    context = {
+        "report": report,
+        "incident_status": status,
+        "live_seconds": settings.REPORT_LIVE_SECONDS,
+    }
+    response = render(request, "reports/_incident_status.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @requires(Action.PUBLIC)

@@ -120,8 +120,15 @@ def test_the_citizen_sees_the_status_and_public_steps_only(dispatcher, world, ty
 
     with translation.override("en"):
         status = incident_status_for_report(report)
-    assert (status.status, status.status_label) == ("dispatched", "Unit dispatched")
-    assert [step.label for step in status.steps] == ["Incident created", "Unit dispatched"]
+    assert (status.status, status.status_label, status.is_open) == (
+        "dispatched",
+        "A unit was sent",
+        True,
+    )
+    assert [step.label for step in status.steps] == [
+        "The command centre took charge",
+        "A unit was sent",
+    ]
     assert [step.kind for step in status.steps] == ["created", "dispatched"]
     assert all(step.at for step in status.steps)
     assert "exesposo" not in repr(status)
@@ -142,5 +149,5 @@ def test_after_a_merge_the_citizen_follows_the_surviving_incident(
     )
     check_close(dispatcher, incident, outcome="Atendido", expected_version=2)
     status = incident_status_for_report(report)
-    assert status.status == "closed"
+    assert (status.status, status.is_open) == ("closed", False)
     assert [step.kind for step in status.steps] == ["closed"]

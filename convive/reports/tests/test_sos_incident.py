@@ -1,0 +1,162 @@
+"""An SOS becomes a command-centre incident in the same transaction, and whoever holds the
+tracking code follows that incident's public steps (page, live fragment, API)."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from convive.incidents.actions import check_dispatch_unit, check_unit_progress
+from convive.incidents.models import Incident, IncidentSource, Priority
+from convive.incidents.tests import conftest as incidents_conftest
+from convive.incidents.tests.factories import KENNEDY_POINT
+from convive.reports.actions import check_create_report
+from convive.reports.models import Report
+from convive.reports.tests.test_intake import report_input
+from convive.units.tests.factories import UnitFactory
+
+types = incidents_conftest.types  # Riña, Robo, SOS
+
+
+def send_sos(**overrides) -> Report:
+    report, created = check_create_report(
+        None, report_input(category_code="sos", anonymous=True, **overrides)
+    )
+    assert created
+    return report
+
+
+def move(dispatcher, report: Report, *steps: str):
+    """Dispatch a patrol to the report's incident and move it through ``steps``."""
+    incident = Incident.objects.get(sources__report=report)
+    unit = UnitFactory(institution=dispatcher.active_memberships[0].institution, at=KENNEDY_POINT)
+    check_dispatch_unit(
+        dispatcher,
+        incident,
+        unit,
+        expected_incident_version=incident.version,
+        expected_unit_version=unit.version,
+    )
+    for step in steps:
+        unit.refresh_from_db()
+        incident.refresh_from_db()
+        check_unit_progress(
+            dispatcher, incident, unit, step=step, expected_unit_version=unit.version
+        )
+    return unit
+
+
+def test_an_sos_becomes_a_p1_incident_at_once(world, catalogue, types):
+    report = send_sos()
+
+    incident = Incident.objects.get()
+    source = IncidentSource.objects.get()
+    assert (incident.type, incident.priority, incident.status) == (types.sos, Priority.P1, "new")
+    assert (incident.lon, incident.lat) == KENNEDY_POINT
+    assert incident.locality == world.kennedy
+    assert (source.kind, source.report) == (IncidentSource.Kind.SOS, report)
+    assert [e.kind for e in incident.events.all()] == ["created"]
+    assert report.status == Report.Status.SOS  # the report keeps its own status
+
+
+def test_an_ordinary_report_makes_no_incident(catalogue, types):
+    check_create_report(None, report_input())
+    assert not Incident.objects.exists()
+
+
+def test_a_retried_sos_makes_one_incident(catalogue, types):
+    first = send_sos(idempotency_key="same-key-0001")
+    again, created = check_create_report(
+        None, report_input(category_code="sos", anonymous=True, idempotency_key="same-key-0001")
+    )
+    assert (again, created) == (first, False)
+    assert Incident.objects.count() == 1
+
+
+def test_without_the_sos_type_the_sos_is_kept_and_the_failure_logged(world, catalogue, caplog):
+    with caplog.at_level(logging.ERROR, logger="convive.reports.actions"):
+        report = send_sos()
+    assert Report.objects.get() == report
+    assert report.status == Report.Status.SOS
+    assert not Incident.objects.exists()
+    assert f"SOS report {report.pk} did not become an incident" in caplog.text
+
+
+def test_the_tracking_page_shows_the_response_and_never_the_unit(
+    client, catalogue, types, dispatcher, english
+):
+    report = send_sos()
+    unit = move(dispatcher, report, "en_route")
+
+    page = client.get(reverse("reports:follow", args=[report.tracking_code]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="incident-status"' in html
+    assert "A unit is on its way" in html
+    for step in ("The command centre took charge", "A unit was sent", "The unit is on its way"):
+        assert step in html
+    assert unit.call_sign not in html
+    assert "reports/js/follow.js" in html  # open: the page refreshes it by itself
+
+
+def test_a_report_that_is_no_incident_shows_no_response_section(client, catalogue):
+    report, _ = check_create_report(None, report_input())
+    html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
+    assert 'data-testid="incident-status"' not in html
+    assert "follow.js" not in html
+
+
+def test_the_live_fragment_answers_204_until_something_changes(
+    client, catalogue, types, dispatcher, english
+):
+    report = send_sos()
+    url = reverse("reports:live", args=[report.tracking_code])
+    first = client.get(url)
+    assert first.status_code == 200  # no version given: the section
+    version = first.content.decode().split('data-version="', 1)[1].split('"', 1)[0]
+    assert first["Cache-Control"].startswith("no-store") or "no-store" in first["Cache-Control"]
+
+    assert client.get(url, {"v": version}).status_code == 204
+
+    move(dispatcher, report, "en_route", "on_scene")
+    changed = client.get(url, {"v": version})
+    assert changed.status_code == 200
+    assert "The unit arrived" in changed.content.decode()
+    assert "A unit is at the scene" in changed.content.decode()
+
+
+def test_the_live_fragment_of_a_report_without_incident_is_empty(client, catalogue):
+    report, _ = check_create_report(None, report_input())
+    response = client.get(reverse("reports:live", args=[report.tracking_code]))
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_the_live_fragment_of_an_unknown_code_is_404(client, db):
+    assert client.get(reverse("reports:live", args=["ZZZZ-ZZZZ-ZZZZ"])).status_code == 404
+
+
+def test_a_closed_incident_stops_the_refresh(client, catalogue, types, dispatcher, english):
+    report = send_sos()
+    move(dispatcher, report, "en_route", "on_scene", "cleared")
+    incident = Incident.objects.get()
+    from convive.incidents.actions import check_close
+
+    check_close(dispatcher, incident, outcome="Atendido", expected_version=incident.version)
+    html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
+    assert "Closed" in html
+    assert "follow.js" not in html
+    assert "data-live-url" not in html
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_api_tracks_the_response(client, catalogue, types, dispatcher, settings, language):
+    settings.LANGUAGE_CODE = language
+    report = send_sos()
+    move(dispatcher, report)
+    body = client.get(f"/api/v1/reports/track/{report.tracking_code}").json()
+    incident = body["incident"]
+    assert (incident["status"], incident["is_open"]) == ("dispatched", True)
+    assert [s["kind"] for s in incident["steps"]] == ["created", "dispatched"]
+    assert incident["status_label"] == (
+        "A unit was sent" if language == "en" else "Se envió una unidad"
+    )
