@@ -42,11 +42,15 @@ from convive.demo.people import DEMO_PASSWORD, PEOPLE, DemoPerson
 from convive.demo.queries import DatabaseState, database_state
 from convive.demo.reports import do_create_demo_routing_rules, do_load_demo_reports
 from convive.demo.totp import demo_totp_key
-from convive.incidents.actions import check_install_incident_types
+from convive.incidents.actions import (
+    check_create_incident_from_report,
+    check_install_incident_types,
+)
 from convive.institutions.models import Institution, Membership
 from convive.justice.actions import do_create_justice_service
 from convive.justice.models import JusticeService
 from convive.reports.catalogue import do_install_catalogue
+from convive.reports.models import Report
 from convive.territories.actions import ImportOptions, check_import_territories
 from convive.territories.models import City, Territory
 from convive.units.demo import demo_units
@@ -232,6 +236,9 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
         city, seed=seed, demo=demo, institutions=institutions, now=timezone.now()
     )
     incident_types = check_install_incident_types(actor).created
+    # As the intake does for a real SOS: the demo's SOS is an incident on the console.
+    for report in Report.objects.filter(city=city, is_urgent=True).order_by("pk"):
+        check_create_incident_from_report(None, report)
     units = len(demo_units(city, institutions, seed))
     _crew_patrol_cars(users, institutions)
     by_name = {person.username: user for person, user in zip(PEOPLE, users, strict=True)}

@@ -12,9 +12,11 @@ from convive.core.tags import AuditTag
 from convive.demo.generate import DEFAULT_SEED, generate_city
 from convive.demo.people import DEMO_PASSWORD
 from convive.demo.tests.conftest import run
+from convive.incidents.models import Incident, IncidentSource
 from convive.institutions.models import Institution
 from convive.institutions.queries import scope_for
 from convive.justice.models import JusticeService
+from convive.reports.models import Report
 from convive.territories.models import City, Layer, Territory
 from convive.territories.queries import locate
 from convive.territories.tests.factories import CityFactory
@@ -126,6 +128,14 @@ def test_every_justice_service_is_located_in_its_locality(demo):
         assert "quadrant" in found
         assert service.institution is not None
         assert service.institution.city_id == demo.pk
+
+
+def test_the_demo_sos_is_an_open_p1_incident_on_the_console(demo):
+    sos = Report.objects.get(city=demo, status=Report.Status.SOS)
+    source = IncidentSource.objects.select_related("incident").get(report=sos)
+    assert source.kind == IncidentSource.Kind.SOS
+    assert (source.incident.priority, source.incident.status) == (1, Incident.Status.NEW)
+    assert (source.incident.lon, source.incident.lat) == (sos.lon, sos.lat)
 
 
 def test_records_one_demo_event_and_keeps_the_chain(demo):
