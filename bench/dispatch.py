@@ -10,10 +10,16 @@ position too old to trust, 20 % busy, 5 % out of service), then:
 1. builds the fleet index (timed);
 2. after a warm-up, times 2,000 ``recommend_units`` calls at random points with random capability
    sets (k=5; one in five with ``include_busy``), each call as the console will make it: the
-   index check (one query), the ranking, the five units read back (one query), the reasons;
+   index's read of the units written since the previous call (one query), the ranking, the five
+   units read back (one query), the reasons;
 3. times the same calls again while positions keep arriving: before each call a committed batch
-   of 20 fixes (not timed), so that every check finds rows to apply.
+   of 20 fixes of 1,000 of the units (not timed), so that every call's read finds rows to apply;
+4. the same with a batch of 1,000 fixes before each call (a burst, or a process that recommends
+   seldom while the fleet moves): each read then brings several hundred units;
+5. times calls while another process (this script, ``--writer``) commits positions on its own,
+   a batch of 20 fixes every 20 ms (about 1,000 a second), as the MQTT listener does.
 
+Phases 3 to 5 also print how many units each call's read brought (``FleetIndex.last_read``).
 The last line is the headline (phase 2).
 """
 
@@ -35,6 +41,10 @@ CALLS = 2_000
 WARM_UP = 200
 LIVE_CALLS = 500
 LIVE_BATCH = 20
+BURST_CALLS = 50
+BURST_BATCH = 1_000
+WRITER_CALLS = 1_000
+WRITER_PAUSE = 0.02  # seconds between the other process's batches of LIVE_BATCH
 SEED = 20_261_126
 CAPABILITY_SETS = [
     ["patrol"],
@@ -126,7 +136,11 @@ def make_fleet(city, rng: random.Random):
     return box
 
 
-def timed_calls(city, rng: random.Random, box, calls: int, before=None) -> list[float]:
+def timed_calls(
+    city, rng: random.Random, box, calls: int, before=None, read: list[int] | None = None
+) -> list[float]:
+    """Time ``calls`` recommendations; ``read`` gets the units each call's index read brought."""
+    from convive.units import fleet
     from convive.units.queries import recommend_units
 
     timings = []
@@ -142,6 +156,8 @@ def timed_calls(city, rng: random.Random, box, calls: int, before=None) -> list[
         )
         timings.append((time.perf_counter() - started) * 1000)
         assert found, (lon, lat, capabilities)
+        if read is not None:
+            read.append(fleet._cache[city.pk].last_read)
     return timings
 
 
@@ -152,7 +168,11 @@ def summary(timings: list[float]) -> str:
     )
 
 
-def live_positions(units, rng: random.Random, box):
+def rows_read(read: list[int]) -> str:
+    return f"units read per call: mean {sum(read) / len(read):.0f}, max {max(read)}"
+
+
+def live_positions(units, rng: random.Random, box, batch: int = LIVE_BATCH):
     from django.db import transaction
     from django.utils import timezone
 
@@ -169,7 +189,7 @@ def live_positions(units, rng: random.Random, box):
                 "mqtt",
                 speed_kmh=rng.uniform(0, 60),
             )
-            for unit in rng.sample(units, LIVE_BATCH)
+            for unit in rng.sample(units, batch)
         ]
         with transaction.atomic(durable=True):
             results = check_record_positions_batch(items)
@@ -181,11 +201,56 @@ def live_positions(units, rng: random.Random, box):
     return send
 
 
+def writer(scratch: Path) -> None:
+    """Phase 5's other process: positions in batches until stdin closes (the parent exits)."""
+    import threading
+
+    setup_django(scratch)
+    from convive.territories.models import Territory
+    from convive.units.models import Unit
+
+    homes = list(Territory.objects.all())
+    box = [min(t.min_lon for t in homes), min(t.min_lat for t in homes)]
+    box += [max(t.max_lon for t in homes), max(t.max_lat for t in homes)]
+    units = list(Unit.objects.select_related("institution__city").order_by("pk")[1000:2000])
+    send = live_positions(units, random.Random(SEED + 1), box)
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    print("ready", flush=True)
+    while not stop.is_set():
+        send()
+        time.sleep(WRITER_PAUSE)
+    print(len(send.refused), LIVE_BATCH * len(send.refused) - sum(send.refused), flush=True)
+
+
+def with_writer(scratch: Path, city, rng: random.Random, box) -> tuple[list[float], list[int], str]:
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--writer", str(scratch)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        read: list[int] = []
+        started = time.perf_counter()
+        timings = timed_calls(city, rng, box, WRITER_CALLS, read=read)
+        seconds = time.perf_counter() - started
+    finally:
+        process.stdin.close()
+        batches, kept = process.stdout.read().split()
+        process.wait(timeout=60)
+    return timings, read, f"{batches} batches, {kept} fixes kept in {seconds:.1f} s of calls"
+
+
 def main() -> None:
     if not ALCALDIAS.is_file():
         sys.exit(f"missing {ALCALDIAS}")
-    with tempfile.TemporaryDirectory(prefix="convive-bench-") as scratch:
-        setup_django(Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="convive-bench-") as directory:
+        scratch = Path(directory)
+        setup_django(scratch)
         from convive.units import fleet
         from convive.units.models import Unit
 
@@ -204,17 +269,36 @@ def main() -> None:
         timings = timed_calls(city, rng, box, CALLS)
         print(f"recommend_units, top 5, {CALLS} calls: {summary(timings)}")
 
-        units = list(Unit.objects.select_related("institution__city")[:1000])
+        units = list(Unit.objects.select_related("institution__city").order_by("pk")[:1000])
         send = live_positions(units, rng, box)
-        live = timed_calls(city, rng, box, LIVE_CALLS, before=send)
+        read: list[int] = []
+        live = timed_calls(city, rng, box, LIVE_CALLS, before=send, read=read)
         kept = LIVE_CALLS * LIVE_BATCH - sum(send.refused)
         print(
             f"with positions arriving (a committed batch of {LIVE_BATCH} fixes before each call, "
-            f"{kept} kept, the rest outside the city), {LIVE_CALLS} calls: {summary(live)}"
+            f"{kept} kept, the rest outside the city), {LIVE_CALLS} calls: {summary(live)}; "
+            f"{rows_read(read)}"
+        )
+
+        burst = live_positions(units, rng, box, BURST_BATCH)
+        read = []
+        bursts = timed_calls(city, rng, box, BURST_CALLS, before=burst, read=read)
+        print(
+            f"after a burst (a committed batch of {BURST_BATCH} fixes before each call), "
+            f"{BURST_CALLS} calls: {summary(bursts)}; {rows_read(read)}"
+        )
+
+        timings_w, read, sent = with_writer(scratch, city, rng, box)
+        print(
+            f"with another process writing positions ({LIVE_BATCH} every {WRITER_PAUSE * 1000:.0f}"
+            f" ms: {sent}), {WRITER_CALLS} calls: {summary(timings_w)}; {rows_read(read)}"
         )
         print(machine_summary())
         print(f"dispatch: p99 {percentile(timings, 0.99):.2f} ms, {len(index)} units")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--writer"]:
+        writer(Path(sys.argv[2]))
+    else:
+        main()

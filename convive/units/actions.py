@@ -293,7 +293,7 @@ def do_record_positions(positions: list[UnitPosition], *, now: datetime) -> list
             fix.unit.last_lon, fix.unit.last_lat = fix.lon, fix.lat
             fix.unit.last_position_at = recorded_at
     UnitPosition.objects.bulk_create(positions)
-    fleet_changed(moved_only=True)
+    fleet_changed()
     publish_moves_on_commit(p.unit_id for p in positions if not p.stale)  # consoles, on commit
     return [
         PositionResult(p, moved=not p.stale, note=_(STALE_NOTE) if p.stale else "")

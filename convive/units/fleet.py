@@ -2,71 +2,62 @@
 
 ``recommend_units`` ranks thousands of units in well under a millisecond of arithmetic, so what
 it must not do is read them all each time. Each process keeps, per city, the units' positions,
-home centroids, statuses, loads and capability bitmasks (``FleetIndex``), and brings it up to date
-before each use with one query for the units written since it last looked:
+home centroids, statuses, loads and capability bitmasks (``FleetIndex``), and before each use
+reads, in one query, only the units written since its previous read:
 
-- **Every write to a unit moves its ``updated_at``**, positions included (``Unit.save`` and the
-  actions' ``update()`` calls set it). Before each use the index reads the units whose
-  ``updated_at`` is at most ``LOOKBACK_SECONDS`` older than its last look (a transaction may
-  commit a little after it stamped its rows) and applies the rows it has not seen: usually none,
-  so the check is one indexed query. This process's committed writes are seen by the next
-  recommendation; other processes' (the MQTT listener's positions, another server's status
-  changes) within ``CHECK_SECONDS``, because under a stream of positions each check re-reads the
-  ids and times of every unit written in the last ``LOOKBACK_SECONDS``, which costs milliseconds
-  and need not be paid on every call. A dispatcher acting on a unit that changed meanwhile gets
-  a conflict anyway (``check_change_unit_status``).
-- **A deleted unit** sends ``post_delete``: this process rebuilds on commit. Other processes,
-  and writes that commit more than ``LOOKBACK_SECONDS`` after their stamp, are caught by the
-  full rebuild every ``REBUILD_SECONDS``; and ``recommend_units`` reads the few units it returns
-  from the database, so a deleted one is never recommended.
+- **The database stamps every write to a unit** (``Unit.write_stamp``, set by triggers: migration
+  ``units/0003``), whoever makes it: this process, another server, the MQTT listener, the admin,
+  a bare ``UPDATE``. On PostgreSQL the stamp is the writing transaction's id, and each read also
+  takes the snapshot it ran on (``pg_current_snapshot()``): the next read asks for the rows
+  stamped by the transactions that snapshot could not see (those in progress then, and every
+  later one). On SQLite, one writer at a time, the stamp is a counter in commit order, and the
+  next read asks for the stamps after the counter the last one saw. Either way a read returns
+  exactly the rows committed since the previous read: none twice, none missed, however long a
+  transaction takes to commit after writing.
+- **The bound.** So every recommendation ranks the units as they were committed when its read
+  ran: statuses, loads, capabilities, positions and new units, whichever process wrote them. It
+  can miss only what commits between that read and the read-back of the units it returns (the
+  next query, milliseconds later); ``recommend_units`` shows the units as read back, and a
+  dispatch of a unit that changed meanwhile answers 409 (the version,
+  ``check_change_unit_status``). The read costs one indexed query and the rows written since
+  this process's previous use: none when the fleet is quiet, a few under a stream of positions,
+  up to the whole fleet (as much as a rebuild) after a long idle spell. Nothing is re-read.
+- **What the stamps do not show**: a unit deleted by another process (``recommend_units`` reads
+  back the units it returns, so a deleted one drops out) and home territories' centroids (a
+  territory re-import writes no unit). For these the index is rebuilt every ``REBUILD_SECONDS``,
+  and on next use after a deletion in this process (``post_delete``).
 - **Uncommitted writes are never kept.** While this thread's transaction holds a unit write (every
   action marks it with ``fleet_changed``, and ``post_save`` does for ORM writes), the index it
   uses is built for it alone and thrown away: a rollback cannot leave phantom positions behind.
+  (A bare ``update()`` marks nothing: a transaction that writes units so and then recommends
+  would keep what it wrote, committed or not. Write units through the actions.)
 - ``post_migrate`` (migrations, the test runner's flush) drops every index.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from convive.institutions.models import Institution
+from convive.territories.models import Territory
 from convive.units.models import Capability, Unit
 
-LOOKBACK_SECONDS = 5.0  # how long after stamping its rows a writer may take to commit
-REBUILD_SECONDS = 60.0  # the bound for what the incremental check cannot see (module docstring)
-CHECK_SECONDS = 0.25  # how stale other processes' writes may be; this process's are seen at once
+REBUILD_SECONDS = 60.0  # the bound for what the stamps do not show (module docstring)
 
 CAPABILITY_BITS: dict[str, int] = {str(c): 1 << i for i, c in enumerate(Capability)}
 STATUSES: tuple[str, ...] = tuple(Unit.Status.values)
 STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
 KINDS: tuple[str, ...] = tuple(Unit.Kind.values)
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
-
-_FIELDS = (
-    "pk",
-    "kind",
-    "status",
-    "capabilities",
-    "current_load",
-    "last_lon",
-    "last_lat",
-    "last_position_at",
-    "active",
-    "updated_at",
-    "home_territory__centroid_lon",
-    "home_territory__centroid_lat",
-)
 
 
 def capability_mask(capabilities: Any) -> int:
@@ -79,28 +70,35 @@ def capability_mask(capabilities: Any) -> int:
     return mask
 
 
-def _epoch(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else np.nan
+_MASKS: dict[str, int] = {}  # a row's capabilities as JSON text -> mask: a fleet has few sets
 
 
-def _nan(value: float | None) -> float:
-    return np.nan if value is None else float(value)
+def _mask_of(raw: Any) -> int:
+    """The mask of ``capabilities`` as the cursor returns it (JSON text, or decoded)."""
+    if not isinstance(raw, str):
+        return capability_mask(raw)
+    mask = _MASKS.get(raw)
+    if mask is None:
+        if len(_MASKS) > 4096:
+            _MASKS.clear()
+        mask = _MASKS[raw] = capability_mask(json.loads(raw))
+    return mask
 
 
-@dataclass
+@dataclass(frozen=True)
 class FleetIndex:
     """One city's units (active or not), one array entry each, in ``ids`` order.
 
-    The arrays are never changed in place: an update makes new ones, so a reader holding an
-    index keeps a consistent view. Positions and times are floats, NaN where unknown.
+    The arrays are never changed in place: an update makes a new index, so a reader holding one
+    keeps a consistent view. Positions and times are floats, NaN where unknown.
     """
 
     city_id: int
     generation: int
     built_at: float  # time.monotonic() of the full build
-    looked_at: datetime  # when the last incremental check started (database rows' clock)
-    checked_at: float  # time.monotonic() of the last incremental check
-    local_writes: int  # this process's count of committed unit writes at that check
+    horizon: int  # the next read asks for the rows stamped from here on...
+    unseen: tuple[int, ...]  # ...and by these (PostgreSQL: transactions in progress at this read)
+    last_read: int  # how many rows this index's last read returned: the units changed since
     ids: np.ndarray  # int64
     lon: np.ndarray
     lat: np.ndarray
@@ -112,154 +110,185 @@ class FleetIndex:
     capabilities: np.ndarray  # uint64 bitmask (CAPABILITY_BITS)
     load: np.ndarray  # int32
     active: np.ndarray  # bool
-    updated: np.ndarray  # epoch seconds of ``updated_at``: which rows a check has already seen
     row_of: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
+# The columns a read returns, in this order; ``_columns`` turns them into the arrays.
 _ARRAYS = (
     "ids",
+    "kind",
+    "status",
+    "capabilities",
+    "load",
     "lon",
     "lat",
     "position_at",
+    "active",
     "home_lon",
     "home_lat",
-    "status",
-    "kind",
-    "capabilities",
-    "load",
-    "active",
-    "updated",
 )
-_DTYPES = {
-    "ids": np.int64,
-    "status": np.int8,
-    "kind": np.int8,
-    "capabilities": np.uint64,
-    "load": np.int32,
-    "active": bool,
-}
 
 
 def _columns(rows: list[tuple]) -> dict[str, np.ndarray]:
-    """The arrays of ``FleetIndex`` for these rows (``_FIELDS`` order)."""
-    values: dict[str, list] = {name: [] for name in _ARRAYS}
-    for row in rows:
-        pk, kind, status, caps, load, lon, lat, at, active, updated, home_lon, home_lat = row
-        values["ids"].append(pk)
-        values["lon"].append(_nan(lon))
-        values["lat"].append(_nan(lat))
-        values["position_at"].append(_epoch(at))
-        values["home_lon"].append(_nan(home_lon))
-        values["home_lat"].append(_nan(home_lat))
-        values["status"].append(STATUS_CODE.get(status, -1))
-        values["kind"].append(KIND_CODE.get(kind, -1))
-        values["capabilities"].append(capability_mask(caps))
-        values["load"].append(load)
-        values["active"].append(active)
-        values["updated"].append(_epoch(updated))
+    """The arrays of ``FleetIndex`` for these rows (``_ARRAYS`` order, ``None`` where unknown)."""
+    values = dict(zip(_ARRAYS, zip(*rows, strict=True), strict=True)) if rows else {}
+    column = values.get
     return {
-        name: np.array(column, dtype=_DTYPES.get(name, np.float64))
-        for name, column in values.items()
+        "ids": np.array(column("ids", ()), dtype=np.int64),
+        "kind": np.array([KIND_CODE.get(k, -1) for k in column("kind", ())], dtype=np.int8),
+        "status": np.array([STATUS_CODE.get(s, -1) for s in column("status", ())], dtype=np.int8),
+        "capabilities": np.array([_mask_of(c) for c in column("capabilities", ())], np.uint64),
+        "load": np.array(column("load", ()), dtype=np.int32),
+        "active": np.array(column("active", ()), dtype=bool),
+        **{  # None -> NaN
+            name: np.array(column(name, ()), dtype=np.float64)
+            for name in ("lon", "lat", "position_at", "home_lon", "home_lat")
+        },
     }
 
 
-def _db_epoch(value: Any) -> float:
-    """Epoch seconds of a timestamp as a bare cursor returns it (aware on PostgreSQL, naive UTC
-    or text on SQLite)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def _changed_since(index: FleetIndex, since: datetime) -> list[int]:
-    """Ids of the city's units written since then that the index has not seen as they are now.
-
-    Every recommendation asks, and after a quiet spell finds nothing: a bare query on the
-    ``updated_at`` index (the ORM's would cost more to build than to run), which returns only
-    ids and times, so that rows already applied cost little to look at again."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SINCE_SQL, [_db_time(since), index.city_id])
-        rows = cursor.fetchall()
-    changed = []
-    for pk, updated in rows:
-        at = index.row_of.get(pk)
-        if at is None or index.updated[at] != _db_epoch(updated):
-            changed.append(pk)
-    return changed
-
-
-def _db_time(moment: datetime) -> Any:
-    return Unit._meta.get_field("updated_at").get_db_prep_value(moment, connection)
-
-
-_SINCE = "SELECT u.{pk}, u.{updated} FROM {units} u JOIN {institutions} i ON i.{ipk} = u.{fk} "
-_SINCE_SQL = (
-    _SINCE + "WHERE u.{updated} >= %s AND i.{city} = %s"
-).format(  # table and column names only
-    pk=Unit._meta.pk.column,
-    updated=Unit._meta.get_field("updated_at").column,
-    units=Unit._meta.db_table,
-    institutions=Institution._meta.db_table,
-    ipk=Institution._meta.pk.column,
-    fk=Unit._meta.get_field("institution").column,
-    city=Institution._meta.get_field("city").column,
+_NAMES = {  # table and column names only
+    "units": Unit._meta.db_table,
+    "pk": Unit._meta.pk.column,
+    **{
+        name: Unit._meta.get_field(name).column
+        for name in (
+            "kind",
+            "status",
+            "capabilities",
+            "current_load",
+            "last_lon",
+            "last_lat",
+            "last_position_at",
+            "active",
+            "write_stamp",
+            "institution",
+            "home_territory",
+        )
+    },
+    "institutions": Institution._meta.db_table,
+    "ipk": Institution._meta.pk.column,
+    "city": Institution._meta.get_field("city").column,
+    "territories": Territory._meta.db_table,
+    "tpk": Territory._meta.pk.column,
+    "centroid_lon": Territory._meta.get_field("centroid_lon").column,
+    "centroid_lat": Territory._meta.get_field("centroid_lat").column,
+}
+_UNITS = (  # _ARRAYS order
+    "SELECT u.{pk} AS unit_id, u.{kind}, u.{status}, u.{capabilities}, u.{current_load}, "
+    "u.{last_lon}, u.{last_lat}, {position_at} AS position_at, u.{active}, "
+    "t.{centroid_lon} AS home_lon, t.{centroid_lat} AS home_lat "
+    "FROM {units} u JOIN {institutions} i ON i.{ipk} = {join}u.{institution} "
+    "LEFT JOIN {territories} t ON t.{tpk} = u.{home_territory} WHERE i.{city} = %s"
 )
+_POSTGRESQL = {
+    "join": "",
+    "position_at": "date_part('epoch', u.{last_position_at})",
+    "since": " AND (u.{write_stamp} >= %s OR u.{write_stamp} = ANY(%s::bigint[]))",
+    "horizon": "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text",
+}
+_SQLITE = {
+    # Unary plus: a read since a horizon goes by ``write_stamp``'s index, not the institution's,
+    # which would walk every unit of the city (SQLite's planner has no statistics to know).
+    "join": "+",
+    "position_at": "(julianday(u.{last_position_at}) - 2440587.5) * 86400.0",  # UTC text
+    "since": " AND u.{write_stamp} >= %s",
+    "horizon": "SELECT value FROM units_fleet_clock",  # migration units/0003
+}
 
 
-def _rows(city_id: int, ids: list[int] | None = None) -> list[tuple]:
-    units = Unit.objects.filter(institution__city_id=city_id)
-    if ids is not None:
-        units = units.filter(pk__in=ids)
-    return list(units.order_by().values_list(*_FIELDS))
+def _sql(vendor: dict[str, str], *, since: bool) -> str:
+    """The read: where the stamps stand, and the city's units stamped from ``since`` on (or all).
+
+    One statement, so that both come from the same snapshot; the left join returns the first
+    part alone (the unit columns NULL) when no unit changed. Bare SQL: the ORM's would cost more
+    to build than this to run, and ``write_stamp`` is indexed."""
+    units = _UNITS.replace("{position_at}", vendor["position_at"])
+    units = units.replace("{join}", vendor["join"] if since else "")
+    if since:
+        units += vendor["since"]
+    sql = "SELECT h.*, c.* FROM ({horizon}) h LEFT JOIN ({units}) c ON 1 = 1"
+    return sql.format(horizon=vendor["horizon"], units=units).format(**_NAMES)
+
+
+_SQL = {
+    (postgresql, since): _sql(_POSTGRESQL if postgresql else _SQLITE, since=since)
+    for postgresql in (False, True)
+    for since in (False, True)
+}
+
+
+def _read(city_id: int, since: FleetIndex | None) -> tuple[list[tuple], int, tuple[int, ...]]:
+    """``(rows, horizon, unseen)``: the city's units written since the read that made ``since``
+    (every unit without it), and where the next read starts (module docstring)."""
+    postgresql = connection.vendor == "postgresql"
+    params: list[Any] = [city_id]
+    if since is not None:
+        params += [since.horizon, list(since.unseen)] if postgresql else [since.horizon]
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL[(postgresql, since is not None)], params)
+        result = cursor.fetchall()
+    if not postgresql:
+        # Stamps up to the counter are in; later ones can only come from later commits.
+        return [row[1:] for row in result if row[1] is not None], result[0][0] + 1, ()
+    snapshot, own = result[0][0], result[0][1]
+    _xmin, xmax, in_progress = snapshot.split(":")
+    # Invisible to this snapshot: the transactions in progress, those from xmax on, and this
+    # one (a snapshot does not list its own transaction, which may write units later).
+    unseen = {int(xid) for xid in in_progress.split(",") if xid}
+    if own is not None:
+        unseen.add(int(own))
+    return [row[2:] for row in result if row[2] is not None], int(xmax), tuple(sorted(unseen))
 
 
 def build_fleet_index(city_id: int, generation: int | None = None) -> FleetIndex:
     """A fresh (uncached) index of the city's units, as this transaction sees them."""
-    looked_at = timezone.now()
-    columns = _columns(_rows(city_id))
+    generation = _generation if generation is None else generation  # a deletion meanwhile moves it
+    rows, horizon, unseen = _read(city_id, None)
+    columns = _columns(rows)
     return FleetIndex(
         city_id=city_id,
-        generation=_generation if generation is None else generation,
+        generation=generation,
         built_at=time.monotonic(),
-        looked_at=looked_at,
-        checked_at=time.monotonic(),
-        local_writes=_local_writes,
+        horizon=horizon,
+        unseen=unseen,
+        last_read=len(rows),
         row_of={int(pk): i for i, pk in enumerate(columns["ids"])},
         **columns,
     )
 
 
-def _apply(index: FleetIndex, rows: list[tuple], looked_at: datetime) -> FleetIndex:
-    """The index with these rows written over (or added to) its own."""
-    fresh = [
-        row
-        for row in rows
-        if row[0] not in index.row_of or index.updated[index.row_of[row[0]]] != _epoch(row[9])
-    ]
-    if not fresh:
-        index.looked_at = looked_at  # references and numbers: safe to set under readers
-        return index
-    columns = _columns(fresh)
-    known = np.array([pk in index.row_of for pk in columns["ids"]], dtype=bool)
-    at = np.array([index.row_of[int(pk)] for pk in columns["ids"][known]], dtype=np.int64)
+def _apply(
+    index: FleetIndex, rows: list[tuple], horizon: int, unseen: tuple[int, ...]
+) -> FleetIndex:
+    """The index with these rows written over (or added to) its own, reading on from there."""
+    if not rows:
+        if (horizon, unseen, index.last_read) == (index.horizon, index.unseen, 0):
+            return index
+        return replace(index, horizon=horizon, unseen=unseen, last_read=0)
+    columns = _columns(rows)
+    row_of = index.row_of
+    at = np.array([row_of.get(int(pk), -1) for pk in columns["ids"]], dtype=np.int64)
+    known = at >= 0
     arrays = {}
     for name in _ARRAYS:
         array = getattr(index, name).copy()
-        array[at] = columns[name][known]
-        arrays[name] = np.concatenate([array, columns[name][~known]])
-    row_of = dict(index.row_of)
-    for pk in columns["ids"][~known]:
-        row_of[int(pk)] = len(row_of)
-    return replace(index, looked_at=looked_at, row_of=row_of, **arrays)
+        array[at[known]] = columns[name][known]
+        arrays[name] = array if known.all() else np.concatenate([array, columns[name][~known]])
+    if not known.all():  # new units: a new map (readers may hold the old one)
+        row_of = dict(row_of)
+        for pk in columns["ids"][~known]:
+            row_of[int(pk)] = len(row_of)
+    return replace(
+        index, horizon=horizon, unseen=unseen, last_read=len(rows), row_of=row_of, **arrays
+    )
 
 
 _cache: dict[int, FleetIndex] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # one read at a time: each starts where the cached index's ended
 _generations = itertools.count(1)
 _generation = 0  # this process's; a local deletion (or a migration) moves it on
 
@@ -267,8 +296,7 @@ _generation = 0  # this process's; a local deletion (or a migration) moves it on
 def _pending_change(using: str = DEFAULT_DB_ALIAS) -> bool:
     """True while this thread's transaction holds a unit write not yet committed."""
     return any(
-        func in (_written, _moved, _forget)
-        for _sids, func, _robust in connections[using].run_on_commit
+        func in (_written, _forget) for _sids, func, _robust in connections[using].run_on_commit
     )
 
 
@@ -281,54 +309,22 @@ def _current(index: FleetIndex | None) -> bool:
 
 
 def fleet_index(city_id: int) -> FleetIndex:
-    """The city's index, brought up to date with what is committed (module docstring)."""
+    """The city's index, with every unit write committed before this call (module docstring)."""
     if _pending_change():  # this transaction's own writes: use them, keep nothing
         return build_fleet_index(city_id)
-    index = _cache.get(city_id)
-    if not _current(index):
-        with _lock:
-            index = _cache.get(city_id)
-            if not _current(index):
-                index = build_fleet_index(city_id)  # a write meanwhile moves the generation
-                _cache[city_id] = index
-                return index
-    if not _due(index):
-        return index
-    looked_at = timezone.now()
-    writes = _local_writes
-    changed = _changed_since(index, index.looked_at - timedelta(seconds=LOOKBACK_SECONDS))
-    rows = _rows(city_id, ids=changed) if changed else []
-    index.checked_at, index.local_writes = time.monotonic(), writes
-    if not rows:
-        index.looked_at = looked_at
-        return index
     with _lock:
-        latest = _cache.get(city_id, index)
-        updated = _apply(latest, rows, looked_at)
-        if _cache.get(city_id) is latest:
-            _cache[city_id] = updated
-        return updated
-
-
-def _due(index: FleetIndex) -> bool:
-    """Time for an incremental check: this process committed a unit write since the last one,
-    or ``CHECK_SECONDS`` have passed (other processes' writes)."""
-    return (
-        index.local_writes != _local_writes or time.monotonic() - index.checked_at >= CHECK_SECONDS
-    )
-
-
-_local_writes = 0
+        index = _cache.get(city_id)
+        if _current(index):
+            index = _apply(index, *_read(city_id, index))
+        else:
+            index = build_fleet_index(city_id)
+        _cache[city_id] = index
+        return index
 
 
 def _written() -> None:
-    """After commit of a unit write: the next use checks at once (and reads it)."""
-    global _local_writes
-    _local_writes += 1
-
-
-def _moved() -> None:
-    """After commit of positions only: seen at the next timed check, like other processes'."""
+    """After commit of a unit write: nothing to do, the stamps carry it to every process. While
+    the transaction is open, this callback marks it (``_pending_change``)."""
 
 
 def _forget() -> None:
@@ -337,13 +333,10 @@ def _forget() -> None:
     _generation = next(_generations)
 
 
-def fleet_changed(
-    using: str = DEFAULT_DB_ALIAS, *, removed: bool = False, moved_only: bool = False
-) -> None:
+def fleet_changed(using: str = DEFAULT_DB_ALIAS, *, removed: bool = False) -> None:
     """Units were written in this transaction: keep no index built from its uncommitted state;
-    after commit check at once (``moved_only``, positions: at the next timed check), or rebuild
-    (``removed``: a deletion)."""
-    callback = _forget if removed else _moved if moved_only else _written
+    after commit of a deletion (``removed``), rebuild."""
+    callback = _forget if removed else _written
     pending = [func for _sids, func, _robust in connections[using].run_on_commit]
     if callback not in pending:  # once per transaction is enough
         transaction.on_commit(callback, using=using, robust=True)  # autocommit: at once

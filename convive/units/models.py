@@ -4,8 +4,9 @@ civil protection) and their AVL track.
 A unit's last position is copied onto the unit (``last_lon``/``last_lat``/``last_position_at``),
 so that the recommendation never reads the track. ``version`` grows with every change a person
 makes (status, details): actions take the version the person saw and answer 409 when it moved on.
-``updated_at`` changes with every write, positions included: the fleet index (``fleet.py``)
-re-reads the units changed since it last looked.
+``write_stamp`` is set by the database itself on every insert and update, whoever writes (triggers,
+migration 0003): the fleet index (``fleet.py``) reads only the units stamped since it last looked.
+``updated_at`` is the time of the last write, for people and the API.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class Unit(models.Model):
     )
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # The database's, never the application's: which write last touched the row (fleet.py).
+    write_stamp = models.BigIntegerField(_("write stamp"), default=0, editable=False, db_index=True)
 
     class Meta:
         ordering = ["institution", "call_sign"]
@@ -92,7 +95,7 @@ class Unit(models.Model):
         return self.call_sign
 
     def save(self, *args, **kwargs) -> None:
-        # Every write moves ``updated_at`` (the fleet index re-reads by it), admin's included.
+        # Every write moves ``updated_at``, admin's included.
         self.updated_at = timezone.now()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

@@ -1,11 +1,13 @@
 """The recommendation (``recommend_units``) and the fleet index behind it (``fleet.py``)."""
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from convive.territories.models import Territory
 from convive.territories.tests.factories import CityFactory, TerritoryFactory
 from convive.units import fleet
 from convive.units.actions import check_change_unit_status, check_record_position
@@ -134,7 +136,10 @@ def test_the_list_of_units(world, patrols):
     assert [u.call_sign for u in list_units(world.city)] == ["far", "middle", "near"]
 
 
-# --- The index: kept per process, brought up to date after commit ---------------------------
+# --- The index: kept per process, brought up to date by the database's write stamps ----------
+#
+# "Another process" is any write that sends this process nothing: a bare ``update()`` or SQL
+# (no signal, no ``fleet_changed``). Only the row and the stamp its trigger sets reach the index.
 
 
 @pytest.fixture
@@ -149,33 +154,55 @@ def positions(world) -> dict[int, float]:
     return {int(pk): float(lon) for pk, lon in zip(index.ids, index.lon, strict=True)}
 
 
+def another_process(unit: Unit, **values) -> None:
+    """Write the unit as another process would: only the row changes (its trigger stamps it)."""
+    assert Unit.objects.filter(pk=unit.pk).update(**values) == 1
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_index_is_kept_and_checked_with_one_query(
-    committed, django_assert_num_queries, monkeypatch
+def test_the_index_is_kept_and_each_use_reads_only_what_changed(
+    committed, django_assert_num_queries
 ):
-    world, _patrols = committed
-    first = fleet.fleet_index(world.city.pk)
-    with django_assert_num_queries(0):  # checked less than CHECK_SECONDS ago
-        assert fleet.fleet_index(world.city.pk) is first
-    monkeypatch.setattr(fleet, "CHECK_SECONDS", 0.0)
-    with django_assert_num_queries(1):  # the units written since the last look: none
-        assert fleet.fleet_index(world.city.pk) is first
-    with django_assert_num_queries(2):  # the check, and the k units themselves
+    world, patrols = committed
+    with django_assert_num_queries(1):
+        first = fleet.fleet_index(world.city.pk)
+    assert first.last_read == 3  # built: every unit
+    with django_assert_num_queries(1):  # the units written since: none
+        again = fleet.fleet_index(world.city.pk)
+    assert again.last_read == 0
+    assert again.ids is first.ids  # the arrays are kept, not rebuilt
+    with django_assert_num_queries(2):  # that read, and the k units themselves
         assert call_signs(recommend(world))[0] == "near"
 
+    another_process(patrols[0], last_lon=-74.151)
+    with django_assert_num_queries(1):
+        assert fleet.fleet_index(world.city.pk).last_read == 1  # that unit alone
+    assert fleet.fleet_index(world.city.pk).last_read == 0  # and never again
+
+    another_process(patrols[0], current_load=1)
+    another_process(patrols[2], last_lon=-74.13)
+    assert fleet.fleet_index(world.city.pk).last_read == 2
+    with transaction.atomic(durable=True):
+        check_record_position(
+            patrols[1], lon=-74.14, lat=4.6, recorded_at=timezone.now(), source="api"
+        )
+    assert fleet.fleet_index(world.city.pk).last_read == 1
+
 
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_position_moves_the_unit_in_the_index(committed, monkeypatch):
+def test_a_committed_position_moves_the_unit_in_the_index(committed):
     world, patrols = committed
-    monkeypatch.setattr(fleet, "CHECK_SECONDS", 0.0)  # positions are seen at the timed check
     far = patrols[0]
     assert call_signs(recommend(world))[0] == "near"
+    at = timezone.now()
 
     with transaction.atomic(durable=True):
-        check_record_position(far, lon=-74.151, lat=4.60, recorded_at=timezone.now(), source="mqtt")
+        check_record_position(far, lon=-74.151, lat=4.60, recorded_at=at, source="mqtt")
 
     assert call_signs(recommend(world))[0] == "far"
     assert positions(world)[far.pk] == pytest.approx(-74.151)
+    index = fleet.fleet_index(world.city.pk)
+    assert index.position_at[index.row_of[far.pk]] == pytest.approx(at.timestamp(), abs=0.01)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -190,6 +217,65 @@ def test_a_committed_status_change_takes_the_unit_out(committed, dispatcher):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_position_another_process_commits_is_seen_by_the_next_recommendation(committed):
+    """As the MQTT listener's."""
+    world, patrols = committed
+    assert call_signs(recommend(world))[0] == "near"
+
+    another_process(patrols[0], last_lon=-74.151, last_position_at=timezone.now())
+
+    assert call_signs(recommend(world))[0] == "far"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_units_another_process_takes_out_are_not_recommended_next(committed):
+    """Another server's dispatch, an administrator's edits: never offered as available."""
+    world, patrols = committed
+    far, near, middle = patrols
+    assert call_signs(recommend(world)) == ["near", "middle", "far"]
+
+    another_process(near, status=Unit.Status.DISPATCHED)
+    assert call_signs(recommend(world)) == ["middle", "far"]
+    another_process(middle, active=False)
+    another_process(far, capabilities=["ambulance"])
+    assert recommend(world) == []
+    assert call_signs(recommend(world, include_busy=True)) == []  # dispatched is not en route
+
+    another_process(near, status=Unit.Status.AVAILABLE)
+    assert call_signs(recommend(world)) == ["near"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_units_another_process_adds_or_deletes_are_seen(committed, monkeypatch):
+    world, patrols = committed
+    recommend(world)
+
+    Unit.objects.bulk_create(  # no signal
+        [
+            Unit(
+                institution=world.police,
+                call_sign="new",
+                kind="patrol_car",
+                capabilities=["patrol"],
+                last_lon=-74.149,
+                last_lat=4.6,
+                last_position_at=timezone.now(),
+            )
+        ]
+    )
+    assert call_signs(recommend(world))[0] == "new"
+
+    with connection.cursor() as cursor:  # no signal either
+        cursor.execute("DELETE FROM units_unit WHERE id = %s", [patrols[1].pk])
+    # Not in the stamps: the read-back of the k units leaves it out...
+    assert call_signs(recommend(world)) == ["new", "middle", "far"]
+    assert patrols[1].pk in fleet.fleet_index(world.city.pk).row_of
+    # ...and the periodic rebuild drops it.
+    monkeypatch.setattr(fleet, "REBUILD_SECONDS", 0.0)
+    assert patrols[1].pk not in fleet.fleet_index(world.city.pk).row_of
+
+
+@pytest.mark.django_db(transaction=True)
 def test_new_and_deleted_units_are_seen(committed):
     world, patrols = committed
     recommend(world)
@@ -201,6 +287,7 @@ def test_new_and_deleted_units_are_seen(committed):
         Unit.objects.filter(call_sign="new").delete()
         patrols[1].delete()
     assert call_signs(recommend(world)) == ["middle", "far"]
+    assert len(fleet.fleet_index(world.city.pk)) == 2  # rebuilt after this process's deletion
 
 
 @pytest.mark.django_db(transaction=True)
@@ -216,17 +303,85 @@ def test_an_uncommitted_write_is_never_kept(committed):
         transaction.set_rollback(True)
 
     assert call_signs(recommend(world))[0] == "near"
-    assert fleet.fleet_index(world.city.pk) is kept
+    assert fleet.fleet_index(world.city.pk).lon is kept.lon
+
+
+def on_another_connection(write) -> None:
+    """Run ``write`` in a thread, on its own database connection, and wait for it."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as error:  # reported by the caller's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_write_another_process_commits_is_seen_within_the_check_interval(committed, monkeypatch):
-    """As the MQTT listener's: no signal reaches this process, only the row."""
+def test_a_unit_written_after_a_read_in_the_same_transaction_is_seen(committed):
+    """The transaction that read (and kept) the index writes a unit afterwards, with no
+    ``fleet_changed``: the next read finds it."""
     world, patrols = committed
-    recommend(world)
-    Unit.objects.filter(pk=patrols[0].pk).update(
-        last_lon=-74.151, last_position_at=timezone.now(), updated_at=timezone.now()
-    )
-    assert call_signs(recommend(world))[0] == "near"  # checked less than CHECK_SECONDS ago
-    monkeypatch.setattr(fleet, "CHECK_SECONDS", 0.0)
+    with transaction.atomic(durable=True):
+        assert call_signs(recommend(world))[0] == "near"
+        another_process(patrols[0], last_lon=-74.151)
+
     assert call_signs(recommend(world))[0] == "far"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_so_is_one_whose_transaction_began_before_a_later_commit(committed, postgres):
+    """As above, but a later transaction commits before the read: the reading transaction's
+    own id is then older than the read's horizon, and must still be read next time."""
+    world, patrols = committed
+    far, _near, middle = patrols
+    with transaction.atomic(durable=True):
+        Territory.objects.filter(pk=world.suba.pk).update(name="Suba")  # this transaction's id
+        on_another_connection(lambda: another_process(middle, current_load=1))
+        assert call_signs(recommend(world))[0] == "near"
+        another_process(far, last_lon=-74.151)
+
+    assert call_signs(recommend(world))[0] == "far"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_commits_after_a_later_one_is_still_seen(committed, postgres):
+    """Transaction A writes a unit, B writes another and commits, the index reads (seeing B,
+    not A), then A commits: the next read finds A's row although its stamp is older than B's."""
+    world, patrols = committed
+    far, near, _middle = patrols
+    recommend(world)
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_writer() -> None:
+        try:
+            with transaction.atomic(durable=True):
+                another_process(near, status=Unit.Status.OUT_OF_SERVICE)
+                written.set()
+                assert release.wait(timeout=30)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+            written.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert written.wait(timeout=30)
+        another_process(far, last_lon=-74.151)  # B, stamped after A, committed first
+        assert call_signs(recommend(world)) == ["far", "near", "middle"]  # A not committed yet
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert errors == []
+
+    assert call_signs(recommend(world)) == ["far", "middle"]
