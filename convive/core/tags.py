@@ -49,6 +49,8 @@ class AuditTag(StrEnum):
     INCIDENT_MERGED = "incident:record:merged"
     INCIDENT_PRIORITY_CHANGED = "incident:priority:changed"
     INCIDENT_STATUS_CHANGED = "incident:status:changed"
+    INCIDENT_UNIT_DISPATCHED = "incident:unit:dispatched"
+    INCIDENT_TIMES_REBUILT = "incident:times:rebuilt"
     INCIDENT_NOTE_ADDED = "incident:note:added"
     INCIDENT_TRANSFERRED = "incident:institution:changed"
     INCIDENT_CLOSED = "incident:record:closed"
@@ -101,6 +103,8 @@ AUDIT_TAG_LABELS: dict[AuditTag, Promise] = {
     AuditTag.INCIDENT_MERGED: _("Duplicate incident merged"),
     AuditTag.INCIDENT_PRIORITY_CHANGED: _("Incident priority changed"),
     AuditTag.INCIDENT_STATUS_CHANGED: _("Incident status changed"),
+    AuditTag.INCIDENT_UNIT_DISPATCHED: _("Unit dispatched to an incident"),
+    AuditTag.INCIDENT_TIMES_REBUILT: _("Incidents' step times recomputed from their timelines"),
     AuditTag.INCIDENT_NOTE_ADDED: _("Note added to an incident"),
     AuditTag.INCIDENT_TRANSFERRED: _("Incident handed to another institution"),
     AuditTag.INCIDENT_CLOSED: _("Incident closed"),

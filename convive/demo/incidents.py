@@ -95,6 +95,7 @@ class _Writer:
         self.institution = institution
         self.events: list[IncidentEvent] = []
         self.assignments: list[Assignment] = []
+        self.incidents: dict[int, Incident] = {}  # those whose first times changed
 
     def incident(
         self, kind: IncidentType, point: tuple[float, float], created: datetime, summary: str
@@ -131,6 +132,11 @@ class _Writer:
                 data=data,
             )
         )
+        # The incident's first time of this kind, as the actions keep it (docs/kpis.md).
+        name = Incident.FIRST_TIME_FIELDS.get(kind)
+        if name is not None and (getattr(incident, name) is None or at < getattr(incident, name)):
+            setattr(incident, name, at)
+            self.incidents[incident.pk] = incident
 
     def assign(self, incident: Incident, unit: Unit, **times: datetime) -> None:
         self.assignments.append(
@@ -142,7 +148,9 @@ class _Writer:
     def flush(self) -> None:
         IncidentEvent.objects.bulk_create(self.events)
         Assignment.objects.bulk_create(self.assignments)
-        self.events, self.assignments = [], []
+        fields = list(Incident.FIRST_TIME_FIELDS.values())
+        Incident.objects.bulk_update(self.incidents.values(), fields, batch_size=500)
+        self.events, self.assignments, self.incidents = [], [], {}
 
 
 def _call(writer: _Writer, incident: Incident, received: datetime, answered: datetime) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,17 +139,82 @@ def _event(
     institution: Institution | None = None,
     data: dict[str, Any] | None = None,
 ) -> IncidentEvent:
+    at = at or timezone.now()
     event = IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
-        at=at or timezone.now(),
+        at=at,
         actor=actor if actor is not None and actor.is_authenticated else None,
         institution=institution if institution is not None else incident.institution,
         body=body,
         data=data or {},
     )
+    do_stamp_first_time(incident, kind=kind, at=at)
     publish_incident_on_commit(incident.pk, kind)  # consoles see it once it is committed
     return event
+
+
+def do_stamp_first_time(incident: Incident, *, kind: str, at: datetime) -> None:
+    """An event of ``kind`` at ``at`` was written for ``incident``: its first time of that kind
+    (``Incident.FIRST_TIME_FIELDS``; other kinds have none) becomes the earlier of the stored one
+    and ``at``, in the database and on ``incident``.
+
+    A conditional ``UPDATE`` that leaves ``version`` alone: the stamps are the timeline's, kept
+    for the response-time figures, not a change a console acts on. ``_event`` calls it for every
+    event; whatever writes ``IncidentEvent`` rows otherwise must call it too, or run
+    ``do_rebuild_incident_times`` afterwards.
+    """
+    name = Incident.FIRST_TIME_FIELDS.get(kind)
+    if name is None:
+        return
+    earlier = Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": at})
+    if Incident.objects.filter(earlier, pk=incident.pk).update(**{name: at}):
+        setattr(incident, name, at)
+        return
+    known = getattr(incident, name)
+    if known is None or known > at:  # the stored one is earlier than what is in hand
+        incident.refresh_from_db(fields=[name])
+
+
+def _first_times_sql() -> tuple[str, list[str]]:
+    """``UPDATE`` every incident whose stamps differ from the earliest time of each kind among
+    its events (NULL without one); SQLite (row values, 3.15 or later) and PostgreSQL alike."""
+    incident, event = Incident._meta, IncidentEvent._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(incident.db_table), quote(incident.pk.column)
+    events, of = quote(event.db_table), quote(event.get_field("incident").column)
+    kind, at = quote(event.get_field("kind").column), quote(event.get_field("at").column)
+    names = [quote(incident.get_field(name).column) for name in Incident.FIRST_TIME_FIELDS.values()]
+    firsts = [f"MIN(CASE WHEN e.{kind} = %s THEN e.{at} END)" for _name in names]
+    per_incident = ", ".join(
+        f"{first} AS {name}" for first, name in zip(firsts, names, strict=True)
+    )
+    # NULL-safe "differs" that is never NULL itself, on both databases.
+    same = " AND ".join(
+        f"COALESCE(i.{name} = s.{name}, i.{name} IS NULL AND s.{name} IS NULL)" for name in names
+    )
+    sql = (
+        f"UPDATE {table} SET ({', '.join(names)}) = "  # noqa: S608 - quoted names, parameters
+        f"(SELECT {', '.join(firsts)} FROM {events} e WHERE e.{of} = {table}.{pk}) "
+        f"WHERE {pk} IN (SELECT i.{pk} FROM {table} i LEFT JOIN "
+        f"(SELECT e.{of} AS incident_id, {per_incident} FROM {events} e GROUP BY e.{of}) s "
+        f"ON s.incident_id = i.{pk} WHERE NOT ({same}))"
+    )
+    kinds = list(Incident.FIRST_TIME_FIELDS)
+    return sql, kinds + kinds
+
+
+def do_rebuild_incident_times() -> int:
+    """Recompute every incident's first times from its own events (``do_stamp_first_time`` keeps
+    them as events are written; this repairs them after an import or a fix by hand). Writes only
+    the incidents whose stamps differ, ``version`` left alone; returns how many. The caller holds
+    the transaction (``convive rebuild_incident_times``)."""
+    sql, params = _first_times_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        corrected = cursor.rowcount
+    record_audit_event(None, AuditTag.INCIDENT_TIMES_REBUILT, data={"corrected": corrected})
+    return corrected
 
 
 def _audit(
@@ -984,7 +1050,7 @@ def check_dispatch_unit(
     )
     event = _event(actor, incident, Kind.DISPATCHED, at=now, data=data)
     change = {"from": previous, "to": incident.status, "assignment": assignment.pk, **data}
-    _audit(actor, AuditTag.INCIDENT_STATUS_CHANGED, incident, data=change)
+    _audit(actor, AuditTag.INCIDENT_UNIT_DISPATCHED, incident, data=change)
     return event
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from convive.institutions.models import Institution
 from convive.territories.models import City, Territory
+from convive.units.models import Capability  # one list: what a type needs is what units can do
 
 
 class Priority(models.IntegerChoices):
@@ -32,17 +33,6 @@ class Priority(models.IntegerChoices):
     P2 = 2, _("P2 · Urgent")
     P3 = 3, _("P3 · Soon")
     P4 = 4, _("P4 · When possible")
-
-
-class Capability(models.TextChoices):
-    """What a unit must be able to do for an incident type (the units app matches on these)."""
-
-    PATROL = "patrol", _("Patrol car")
-    MOTORCYCLE = "motorcycle", _("Motorcycle")
-    AMBULANCE = "ambulance", _("Ambulance")
-    FIRE = "fire", _("Fire brigade")
-    CIVIL_PROTECTION = "civil_protection", _("Civil protection")
-    WOMEN_CARE = "women_care", _("Women's care")
 
 
 class IncidentType(models.Model):
@@ -219,6 +209,30 @@ class Incident(models.Model):
     )
     linked = models.ManyToManyField("self", verbose_name=_("linked incidents"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The first time of each timeline step the response-time figures read (docs/kpis.md): the
+    # earliest ``IncidentEvent.at`` of that kind of this incident's own events, kept by
+    # ``actions.do_stamp_first_time`` as each event is written (``FIRST_TIME_FIELDS``), so that
+    # the figures scan incidents without grouping their events. Not part of ``version``.
+    first_call_received_at = models.DateTimeField(_("first call received"), null=True, blank=True)
+    first_call_answered_at = models.DateTimeField(_("first call answered"), null=True, blank=True)
+    first_created_at = models.DateTimeField(_("first created"), null=True, blank=True)
+    first_dispatched_at = models.DateTimeField(_("first dispatched"), null=True, blank=True)
+    first_en_route_at = models.DateTimeField(_("first en route"), null=True, blank=True)
+    first_on_scene_at = models.DateTimeField(_("first on scene"), null=True, blank=True)
+    first_cleared_at = models.DateTimeField(_("first cleared"), null=True, blank=True)
+    first_closed_at = models.DateTimeField(_("first closed"), null=True, blank=True)
+
+    # Event kind (``IncidentEvent.Kind``) -> the field holding its first time.
+    FIRST_TIME_FIELDS = {
+        "call_received": "first_call_received_at",
+        "call_answered": "first_call_answered_at",
+        "created": "first_created_at",
+        "dispatched": "first_dispatched_at",
+        "en_route": "first_en_route_at",
+        "on_scene": "first_on_scene_at",
+        "cleared": "first_cleared_at",
+        "closed": "first_closed_at",
+    }
 
     class Meta:
         ordering = ["priority", "created_at"]
@@ -226,6 +240,9 @@ class Incident(models.Model):
             models.Index(fields=["city", "status", "priority", "created_at"]),
             models.Index(fields=["type", "h3_cell", "created_at"]),
             models.Index(fields=["city", "-created_at"]),
+            # A period of every city (the response-time figures' default 30 days, platform
+            # administrators): read the period, not the whole history.
+            models.Index(fields=["created_at"], name="incident_created_at"),
         ]
         constraints = [
             models.CheckConstraint(

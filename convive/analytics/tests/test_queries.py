@@ -6,18 +6,24 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from convive.accounts.tests.factories import UserFactory
 from convive.analytics.queries import (
+    STAMPS,
     KpiFilters,
     _group_percentiles,
     compute_kpis,
+    incident_timestamps,
     kpi_incidents_for,
     shift_of,
 )
 from convive.analytics.tests.conftest import DAY, at, make_incident
 from convive.incidents.models import Incident, Priority
+from convive.incidents.tests.factories import IncidentTypeFactory
+from convive.incidents.tests.first_times import first_times_from_events, live_incident
 from convive.territories.tests.factories import CityFactory
+from convive.units.tests.factories import UnitFactory
 
 PERIOD = KpiFilters(start=DAY, end=DAY + timedelta(days=1))
 
@@ -137,6 +143,31 @@ def test_the_first_event_of_each_kind_counts_and_merged_duplicates_do_not(
     overall = compute_kpis(platform_admin, PERIOD).overall
     assert overall.count == 4
     assert p(overall, "processing") == (100.0, 162.4)
+
+
+def test_the_figures_read_the_first_times_the_actions_keep(
+    call_taker, dispatcher, world, platform_admin
+):
+    """A whole lifecycle through the real actions (call, dispatch, field steps, close, reopen,
+    dispatch, close): the per-incident row is the first event of each kind, as ``Min`` over the
+    incident's events gives it (docs/kpis.md)."""
+    IncidentTypeFactory(code="rina", name_es="Riña", required_capabilities=["patrol"])
+    unit = UnitFactory(institution=world.police, at=(-74.15, 4.60))
+    incident = live_incident(call_taker, dispatcher, unit, city=world.city, type_code="rina")
+    today = timezone.localdate()
+    filters = KpiFilters(start=today, end=today + timedelta(days=1))
+
+    (row,) = incident_timestamps(platform_admin, filters)
+    expected = first_times_from_events()[incident.pk]
+    fields = Incident.FIRST_TIME_FIELDS
+    assert {kind: row[column] for kind, column in zip(fields, STAMPS, strict=True)} == {
+        kind: expected[name] for kind, name in fields.items()
+    }
+    overall = compute_kpis(platform_admin, filters).overall
+    assert overall.count == 1
+    answered, received = expected["first_call_answered_at"], expected["first_call_received_at"]
+    assert p(overall, "answer") == ((answered - received).total_seconds(),) * 2
+    assert overall.intervals["total"].count == 1
 
 
 def test_scope_by_role(cases, world, supervisor, analyst, institution_admin, platform_admin):

@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from convive.core.geo import h3_cell
+from convive.incidents.actions import do_stamp_first_time
 from convive.incidents.models import Incident, IncidentEvent, IncidentSource, IncidentType, Priority
 from convive.territories.tests.factories import CityFactory
 
@@ -49,11 +50,20 @@ class IncidentSourceFactory(factory.django.DjangoModelFactory):
 
 
 class IncidentEventFactory(factory.django.DjangoModelFactory):
+    """A timeline event written straight to the table; the incident's first time of that kind
+    (``Incident.first_*_at``) is kept as ``_event`` keeps it in the actions."""
+
     class Meta:
         model = IncidentEvent
+        skip_postgeneration_save = True
 
     incident = factory.SubFactory(IncidentFactory)
     kind = IncidentEvent.Kind.NOTE
+
+    @factory.post_generation
+    def first_time(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            do_stamp_first_time(self.incident, kind=self.kind, at=self.at)
 
 
 KENNEDY_POINT = (-74.15, 4.60)  # lon, lat: inside Kennedy and its neighbourhood Timiza

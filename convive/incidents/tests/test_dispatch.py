@@ -4,6 +4,7 @@ A refused dispatch writes nothing: neither the incident, nor the unit, nor an as
 dispatchers acting at once on the same unit or the same incident: exactly one wins (PostgreSQL).
 """
 
+import json
 import threading
 
 import pytest
@@ -83,7 +84,11 @@ def test_a_dispatch_moves_the_unit_and_the_incident(dispatcher, incident, unit):
     )
     assert assignment.cleared_at is None
     tags = set(AuditEvent.objects.values_list("tag", flat=True))
-    assert {AuditTag.INCIDENT_STATUS_CHANGED, AuditTag.UNIT_STATUS_CHANGED} <= tags
+    assert {AuditTag.INCIDENT_UNIT_DISPATCHED, AuditTag.UNIT_STATUS_CHANGED} <= tags
+    audit = AuditEvent.objects.get(tag=AuditTag.INCIDENT_UNIT_DISPATCHED)
+    assert (audit.actor_user_id, audit.subject_id) == (dispatcher.pk, str(incident.pk))
+    data = json.loads(audit.data)
+    assert (data["call_sign"], data["from"], data["to"]) == ("PAT-08-1", "new", "dispatched")
 
 
 def test_a_second_unit_leaves_the_status_but_writes_the_step(dispatcher, world, incident, unit):
