@@ -136,6 +136,7 @@ INBOX_ACTIONS = [
 ]
 CONSOLE_ACTIONS = [
     "detail",
+    "detail_live",
     "priority",
     "note",
     "close",

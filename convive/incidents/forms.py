@@ -138,5 +138,9 @@ class DuplicatesQuery(forms.Form):
     lon = forms.FloatField(min_value=-180, max_value=180)
 
 
+class PlacesQuery(forms.Form):
+    q = forms.CharField(max_length=120, strip=True)
+
+
 class SinceQuery(forms.Form):
     since = forms.DateTimeField(required=False)

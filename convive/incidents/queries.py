@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from convive.core.geo import H3_RESOLUTION
-from convive.incidents.models import Incident, IncidentEvent, IncidentSource, IncidentType
+from convive.incidents.models import (
+    Assignment,
+    Incident,
+    IncidentEvent,
+    IncidentSource,
+    IncidentType,
+)
 from convive.reports.models import Report
 from convive.territories.models import City
 
@@ -163,4 +169,51 @@ def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
         str(CITIZEN_STATUS_LABELS[incident.status]),
         incident.status in Incident.OPEN_STATUSES,
         steps,
+    )
+
+
+# --- What the crew of a unit sees of its incident -----------------------------------------------
+
+# Steps the command centre takes that the crew on the way should know of: its notes, a new
+# priority, another unit sent, the hand-over to another institution, the closure, a reopening.
+FIELD_UPDATE_KINDS = (
+    IncidentEvent.Kind.NOTE,
+    IncidentEvent.Kind.PRIORITY_CHANGED,
+    IncidentEvent.Kind.DISPATCHED,
+    IncidentEvent.Kind.TRANSFERRED,
+    IncidentEvent.Kind.CLOSED,
+    IncidentEvent.Kind.REOPENED,
+)
+FIELD_UPDATES = 3
+RECENTLY_CLOSED_MINUTES = 60
+
+
+def list_field_updates(
+    incident: Incident, *, unit_id: int | None = None, limit: int = FIELD_UPDATES
+) -> list[IncidentEvent]:
+    """The latest of the centre's steps on ``incident`` that its units' crews are shown
+    (``FIELD_UPDATE_KINDS``), newest first, leaving out the dispatch of ``unit_id`` itself (the
+    crew's own unit: their page says so already). The caller checked that the person crews a
+    unit the incident was assigned to (``convive.units.views``)."""
+    events = incident.events.filter(kind__in=FIELD_UPDATE_KINDS)
+    if unit_id is not None:
+        events = events.exclude(kind=IncidentEvent.Kind.DISPATCHED, data__unit=unit_id)
+    return list(events.select_related("institution").order_by("-at", "-pk")[:limit])
+
+
+def last_closed_assignment(
+    unit_id: int, *, minutes: int = RECENTLY_CLOSED_MINUTES, now: datetime | None = None
+) -> Assignment | None:
+    """The unit's latest assignment cleared in the last ``minutes`` whose incident is closed
+    now: the centre closed it (closing clears the units still on it), which the crew is told."""
+    since = (now or timezone.now()) - timedelta(minutes=minutes)
+    return (
+        Assignment.objects.filter(
+            unit_id=unit_id,
+            cleared_at__gte=since,
+            incident__status=Incident.Status.CLOSED,
+        )
+        .select_related("incident", "incident__type")
+        .order_by("-cleared_at", "-pk")
+        .first()
     )

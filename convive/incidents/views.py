@@ -5,10 +5,15 @@ Every write is one POST to its own URL: parse the form, lock the incident throug
 back to the incident with a message. A refusal (``ActionError``) shows the incident again with
 the form, its text kept and the message next to the field, with the action's 4xx status; a
 stale version (409) says that someone else changed it and shows the incident as it is now.
+
+The incident page follows the incident by itself (``detail_live``, ``incident_live.js``): on
+the console's websocket events, or by polling with an ``ETag`` while the socket is down.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +26,8 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,6 +43,7 @@ from convive.incidents.forms import (
     DuplicatesQuery,
     LinkForm,
     NoteForm,
+    PlacesQuery,
     PriorityForm,
     ReferralForm,
     ReopenForm,
@@ -43,6 +51,7 @@ from convive.incidents.forms import (
     TransferForm,
 )
 from convive.incidents.models import Incident, IncidentType
+from convive.incidents.places import search_places
 from convive.incidents.queries import list_open_incidents, list_timeline, nearby_open_duplicates
 from convive.institutions.models import Institution
 from convive.justice.models import JusticeService
@@ -56,6 +65,9 @@ MAP_SIMPLIFY = 0.0005  # degrees (~50 m), as the citizen's report map
 QUEUE_LIMIT = 200
 POLL_SECONDS = 10
 CONSOLE_SOCKET = "/ws/console/"
+# The incident page refreshes itself on the console's websocket events; while the socket is down
+# it asks ``detail_live`` this often instead (a test may lower it).
+LIVE_POLL_SECONDS = 10
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -155,6 +167,8 @@ def _console_texts() -> dict[str, str]:
         "polling": _("Refreshing every 10 s."),
         "empty": _("No open incidents."),
         "duplicates": _("Possible duplicates nearby (same type, open):"),
+        "places": _("Known places"),
+        "place_area": _("The centre of that area: click the map where it happens to be precise."),
         "link": _("Link to this one"),
         "linked": _("This call will be added to %(reference)s."),
         "unlink": _("No, it is a new incident"),
@@ -234,6 +248,7 @@ def _render_call(request: HttpRequest, form: CallForm, *, status: int = 200) -> 
     config = {
         **_map_config(city),
         "duplicates": reverse("console:duplicates"),
+        "places": reverse("console:places"),
         "types": [{"code": t.code, "name": t.name, "priority": t.default_priority} for t in types],
         "text": _console_texts(),
     }
@@ -339,6 +354,31 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"data": rows, "count": len(rows)})
 
 
+@requires(Action.INCIDENT_CREATE)
+@require_GET
+def places_json(request: HttpRequest) -> JsonResponse:
+    """Known places of the call-taker's city whose name starts like ``q`` (the type-ahead)."""
+    query = PlacesQuery(request.GET)
+    if not query.is_valid():
+        return JsonResponse({"ok": False, "errors": query.errors}, status=400)
+    city = user_city(request.user)
+    found = [] if city is None else search_places(city, query.cleaned_data["q"])
+    rows = [
+        {
+            "name": place.name,
+            "detail": place.detail,
+            "kind": place.kind,
+            "lon": place.lon,
+            "lat": place.lat,
+            "precise": place.precise,
+            # What goes into the address field: a service's own address says where exactly.
+            "address": (f"{place.name}, {place.address}" if place.address else place.name)[:300],
+        }
+        for place in found
+    ]
+    return JsonResponse({"data": rows, "count": len(rows)})
+
+
 # --- An incident -------------------------------------------------------------------------------
 
 
@@ -393,6 +433,92 @@ def _action_forms(user: Any, incident: Incident) -> dict[str, forms.Form]:
     return found
 
 
+def _units_context(user: Any, incident: Incident) -> dict[str, Any]:
+    """The units sent to ``incident`` and those recommended: what, with its version, decides
+    whether the page is still current (``_live_etag``)."""
+    return {
+        "assignments": _assignments(incident),
+        "recommendations": _recommendations(user, incident),
+    }
+
+
+def _detail_context(
+    user: Any, incident: Incident, units: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the incident page shows of ``incident``: the whole page and its live refresh alike
+    (``units``: ``_units_context``, when the caller has it already)."""
+    can_dispatch = is_allowed(user, Action.UNIT_DISPATCH)
+    return {
+        "incident": incident,
+        **(units if units is not None else _units_context(user, incident)),
+        "sources": list(incident.sources.select_related("report").order_by("received_at")),
+        "timeline": list(list_timeline(incident)),
+        "can_dispatch": can_dispatch and incident.is_open,
+        "forms": _action_forms(user, incident),
+        "answers": _answers(incident),
+    }
+
+
+def _live_etag(incident: Incident, units: dict[str, Any]) -> str:
+    """A tag that changes whenever the refreshed parts of the page would (``detail_live``).
+
+    Not a hash of the HTML, which differs on every render (CSRF tokens): the incident's version
+    covers its facts, sources, timeline and which forms apply (they follow its status); the
+    units and the recommendations add their versions, progress, estimates and reasons. Cheap
+    enough to answer a poll without rendering. It opens with the incident's version
+    (``_tagged_version``)."""
+    state = [
+        get_language(),
+        incident.version,
+        [
+            (a.pk, a.unit_id, a.unit.version, a.unit.status, a.en_route_at, a.on_scene_at)
+            for a in units["assignments"]
+        ],
+        [
+            (r["unit"].pk, r["unit"].version, r["eta_minutes"], r["reasons"])
+            for r in units["recommendations"]
+        ],
+    ]
+    digest = hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:20]
+    return f'"{incident.version}-{digest}"'
+
+
+def _tagged_version(etag: str) -> int | None:
+    """The incident version an ``ETag`` of ``_live_etag`` was made for (None if not one)."""
+    head = etag.removeprefix("W/").strip('"').split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _live_config(context: dict[str, Any]) -> dict[str, Any]:
+    """How the page keeps itself current (``incidents/js/incident_live.js``), and its words."""
+    incident = context["incident"]
+    seconds = LIVE_POLL_SECONDS
+    return {
+        "url": reverse("console:detail_live", args=[incident.pk]),
+        "websocket": CONSOLE_SOCKET if _has_console_socket() else None,
+        "poll_seconds": seconds,
+        "incident_id": incident.pk,
+        "version": incident.version,
+        "etag": _live_etag(incident, context),
+        "text": {
+            "live": _("Live"),
+            "polling": _("Updates every %(seconds)d s.") % {"seconds": seconds},
+            "updated": _("The incident changed: the page shows it as it is now."),
+            "gone": _("This incident is no longer available to you. Reload the page."),
+            "kept": _(
+                "This incident changed while you were writing. Your text is kept; check the "
+                "changes before sending it."
+            ),
+            "kept_version": _(
+                "This incident changed while you were writing, and this form is for the "
+                "earlier version: sending it would be refused. Check the changes and copy your "
+                "text before reloading."
+            ),
+            "reload": _("Reload the page"),
+        },
+    }
+
+
 def _render_detail(
     request: HttpRequest,
     incident_id: int,
@@ -403,7 +529,9 @@ def _render_detail(
     with transaction.atomic(durable=True):
         incident = access_incident_by_id(request.user, incident_id)
         actions.do_record_incident_view(request.user, incident)
-    action_forms = _action_forms(request.user, incident)
+    context = _detail_context(request.user, incident)
+    live = _live_config(context)
+    action_forms = context["forms"]
     if bound is not None:
         if bound.prefix in action_forms:
             action_forms[bound.prefix] = bound
@@ -411,19 +539,12 @@ def _render_detail(
             for errors in bound.errors.values():
                 for error in errors:
                     messages.error(request, error)
-    can_dispatch = is_allowed(request.user, Action.UNIT_DISPATCH)
-    context = {
-        "incident": incident,
-        "sources": list(incident.sources.select_related("report").order_by("received_at")),
-        "timeline": list(list_timeline(incident)),
-        "recommendations": _recommendations(request.user, incident),
-        "assignments": _assignments(incident),
-        "can_dispatch": can_dispatch and incident.is_open,
-        "forms": action_forms,
-        "open_form": bound.prefix if bound is not None else "",
-        "answers": _answers(incident),
-        "config": {**_map_config(incident.city), "point": _point(incident)},
-    }
+    context.update(
+        {
+            "open_form": bound.prefix if bound is not None else "",
+            "config": {**_map_config(incident.city), "point": _point(incident), "live": live},
+        }
+    )
     return render(request, "incidents/incident_detail.html", context, status=status)
 
 
@@ -442,6 +563,33 @@ def _answers(incident: Incident) -> list[tuple[str, str]]:
 @require_GET
 def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _render_detail(request, incident_id)
+
+
+@requires(Action.INCIDENT_VIEW)
+@require_GET
+def detail_live(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The read-only parts of the incident page and its action forms, for the page's refresh
+    (``incidents/js/incident_live.js``): 304 without a body while ``If-None-Match`` holds the
+    current ``ETag``, else the parts to put in place (``incidents/incident_live.html``).
+
+    The same check as the page (``access_incident_by_id``, 404 otherwise). A refresh that brings
+    a new version of the incident is audited as opening it is; one where only the recommended
+    units moved is not (the version in the tag the page sent is still current)."""
+    incident = access_incident_by_id(request.user, incident_id)
+    units = _units_context(request.user, incident)
+    etag = _live_etag(incident, units)
+    seen = request.headers.get("If-None-Match", "")
+    if seen == etag:
+        response = HttpResponse(status=304)
+    else:
+        if _tagged_version(seen) != incident.version:
+            with transaction.atomic(durable=True):
+                actions.do_record_incident_view(request.user, incident)
+        context = _detail_context(request.user, incident, units)
+        response = render(request, "incidents/incident_live.html", context)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 def _act(

@@ -1,30 +1,46 @@
 """The field-unit page: on a phone, the unit a person crews, its incident and big status buttons.
 
 A crew member reaches only the units they crew (``Unit.crew``), and through them the incident
-their unit was sent to: the page shows nothing else of the command centre. Each button is one
-POST: lock the unit, call one action, go back to the page with a message; a stale page (the
-dispatcher changed the unit meanwhile) gets a 409 with the unit as it is now.
+their unit was sent to: the page shows nothing else of the command centre. Of that incident the
+crew sees what the centre tells them (its notes, priority, other units sent, the hand-over, the
+closure: ``convive.incidents.queries.list_field_updates``), and for an hour that the centre
+closed their last one. Each button is one POST: lock the unit, call one action, go back to the
+page with a message; a stale page (the dispatcher changed the unit meanwhile) gets a 409 with
+the unit as it is now.
+
+The phone follows its units without a reload (``units/js/field.js``): every ``FIELD_POLL_SECONDS``
+while the page is visible it asks ``field_live`` with the ``ETag`` it holds, answered 304 with
+no body while nothing changed. Field units get no websocket (the console's is for command-centre
+staff), and a poll this small suits a phone on a poor connection.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from convive.accounts.permissions import Action, requires
 from convive.core.errors import ActionError
 from convive.incidents import actions as incident_actions
 from convive.incidents.models import Incident
+from convive.incidents.queries import last_closed_assignment, list_field_updates
 from convive.units import actions
 from convive.units.models import Unit
+
+FIELD_POLL_SECONDS = 15  # how often the phone asks whether its units changed (a test may lower it)
 
 STEPS = (
     ("en_route", gettext_lazy("En route")),
@@ -63,7 +79,7 @@ def current_assignment(unit: Unit) -> Any:
     """The unit's assignment that it has not cleared yet (a closed incident's included), or None."""
     return (
         unit.assignments.filter(cleared_at__isnull=True)
-        .select_related("incident", "incident__type", "incident__locality")
+        .select_related("incident", "incident__type", "incident__locality", "incident__institution")
         .order_by("-dispatched_at")
         .first()
     )
@@ -79,25 +95,112 @@ def _next_steps(assignment: Any) -> set[str]:
     return {"en_route", "on_scene", "cleared"}
 
 
-def _render_field(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+def _crews(user: Any) -> list[dict[str, Any]]:
+    """The units ``user`` crews, each with what the page shows of it."""
     crews = []
-    for unit in _crewed(request.user):
+    for unit in _crewed(user):
         assignment = current_assignment(unit)
+        incident = assignment.incident if assignment is not None else None
+        if incident is not None:
+            updates, closed = list_field_updates(incident, unit_id=unit.pk), None
+        else:
+            updates, closed = [], last_closed_assignment(unit.pk)
         crews.append(
             {
                 "unit": unit,
                 "assignment": assignment,
-                "incident": assignment.incident if assignment is not None else None,
+                "incident": incident,
+                "updates": updates,
+                "closed": closed,
                 "steps": [(code, label, code in _next_steps(assignment)) for code, label in STEPS],
             }
         )
-    return render(request, "units/field.html", {"crews": crews}, status=status)
+    return crews
+
+
+def _assignment_state(assignment: Any) -> list[Any] | None:
+    if assignment is None:
+        return None
+    incident = assignment.incident
+    return [
+        assignment.pk,
+        incident.pk,
+        incident.version,
+        assignment.en_route_at,
+        assignment.on_scene_at,
+    ]
+
+
+def _field_etag(crews: list[dict[str, Any]]) -> str:
+    """A tag that changes whenever the page would: the units' versions and the versions of the
+    incidents they are on (each note, transfer or closure bumps it), in the page's language."""
+    state = [get_language()] + [
+        [
+            crew["unit"].pk,
+            crew["unit"].version,
+            crew["unit"].status,
+            crew["unit"].call_sign,
+            _assignment_state(crew["assignment"]),
+            _assignment_state(crew["closed"]),
+        ]
+        for crew in crews
+    ]
+    digest = hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:20]
+    return f'"{digest}"'
+
+
+def _crew_row(crew: dict[str, Any]) -> dict[str, Any]:
+    unit, incident = crew["unit"], crew["incident"]
+    return {
+        "unit_id": unit.pk,
+        "call_sign": unit.call_sign,
+        "status": unit.status,
+        "version": unit.version,
+        "incident": None
+        if incident is None
+        else {
+            "incident_id": incident.pk,
+            "reference": incident.reference,
+            "status": incident.status,
+            "version": incident.version,
+        },
+    }
+
+
+def _render_field(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    crews = _crews(request.user)
+    context = {
+        "crews": crews,
+        "etag": _field_etag(crews),
+        "live_url": reverse("units:field_live"),
+        "poll_seconds": FIELD_POLL_SECONDS,
+    }
+    return render(request, "units/field.html", context, status=status)
 
 
 @requires(Action.FIELD_UNIT_PAGE)
 @require_GET
 def field(request: HttpRequest) -> HttpResponse:
     return _render_field(request)
+
+
+@requires(Action.FIELD_UNIT_PAGE)
+@require_GET
+def field_live(request: HttpRequest) -> HttpResponse:
+    """The crew's units for the phone's refresh: 304 without a body while ``If-None-Match``
+    holds the current ``ETag``; otherwise ``{"units": [...], "html": ...}``, the units with the
+    incident each is on (only those the person crews, as the page) and the page's part to put
+    in place (``units/_field_crews.html``)."""
+    crews = _crews(request.user)
+    etag = _field_etag(crews)
+    if request.headers.get("If-None-Match", "") == etag:
+        response = HttpResponse(status=304)
+    else:
+        html = render_to_string("units/_field_crews.html", {"crews": crews}, request=request)
+        response = JsonResponse({"units": [_crew_row(crew) for crew in crews], "html": html})
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 def _act(request: HttpRequest, form: forms.Form, act: Any) -> HttpResponse:

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, transaction
 from playwright.sync_api import expect
 
+from convive.incidents import views as incident_views
 from convive.incidents.actions import check_dispatch_unit
 from convive.incidents.models import Assignment, Incident
 from convive.incidents.tests import conftest as incidents_conftest
@@ -190,7 +191,10 @@ def test_a_field_unit_moves_along_on_a_phone(page, browser, world, types, dispat
     assert Incident.objects.get(pk=incident.pk).status == Incident.Status.CLEARED
 
 
-def test_a_stale_dispatch_shows_the_conflict(browser, world, types, dispatcher):
+def test_a_stale_dispatch_shows_the_conflict(browser, world, types, dispatcher, monkeypatch):
+    # The incident page refreshes itself (versions included) on each poll: this page must stay
+    # stale for the test, as a page whose refresh has not come yet.
+    monkeypatch.setattr(incident_views, "LIVE_POLL_SECONDS", 600)
     allow_expected_errors(browser)
     patrol(world, "PAT-08-1")
     patrol(world, "PAT-08-2")

@@ -1,5 +1,6 @@
 /* Convive call-taking form: the call's times from this browser's clock, type-ahead for the type
- * with its protocol questions, the place from a map click or typed coordinates with its territory,
+ * with its protocol questions, the place from the city's known places (type-ahead), a map click
+ * or typed coordinates, with its territory,
  * and possible duplicates nearby with a "link to this one" choice. Without it the form still works:
  * a <select> for the type, every type's questions listed, and the server's time for the call. */
 (function () {
@@ -141,6 +142,7 @@
   }
 
   function placeChanged(fromMap) {
+    if (placeHint) { placeHint.textContent = ""; }  // a new point: no longer a place's centre
     var where = point();
     if (!where) { status.textContent = ""; return; }
     if (map) {
@@ -153,6 +155,122 @@
     }
     locate(where);
     findDuplicates();
+  }
+
+  /* Type-ahead for the place: the city's neighbourhoods, localities, quadrants and justice
+   * services (convive.incidents.places), asked while typing the address. Arrow keys move, Enter
+   * chooses (it fills the point and the territory), Escape closes; typed text stays as it is. */
+  var address = fields.address;
+  var placeList = null;
+  var placeHint = null;
+  var placeRows = [];
+  var placeActive = -1;
+  var placeTimer = null;
+  var placeAsked = "";
+
+  function closePlaces() {
+    if (!placeList) { return; }
+    placeList.hidden = true;
+    placeList.textContent = "";
+    placeRows = [];
+    placeActive = -1;
+    address.setAttribute("aria-expanded", "false");
+    address.removeAttribute("aria-activedescendant");
+  }
+
+  function markActive() {
+    Array.prototype.forEach.call(placeList.children, function (li, index) {
+      li.setAttribute("aria-selected", index === placeActive ? "true" : "false");
+    });
+    if (placeActive >= 0) { address.setAttribute("aria-activedescendant", "place-option-" + placeActive); }
+  }
+
+  function choosePlace(index) {
+    var row = placeRows[index];
+    if (!row) { return; }
+    address.value = row.address;
+    fields.lat.value = Number(row.lat).toFixed(6);
+    fields.lon.value = Number(row.lon).toFixed(6);
+    placeAsked = address.value.trim();
+    closePlaces();
+    placeChanged(false);
+    placeHint.textContent = row.precise ? "" : text.place_area;
+  }
+
+  function renderPlaces(rows) {
+    closePlaces();
+    placeRows = rows;
+    if (!rows.length) { return; }
+    rows.forEach(function (row, index) {
+      var li = document.createElement("li");
+      li.id = "place-option-" + index;
+      li.setAttribute("role", "option");
+      li.setAttribute("data-testid", "place-option");
+      var name = document.createElement("strong");
+      name.textContent = row.name;
+      var detail = document.createElement("span");
+      detail.textContent = row.detail;
+      li.appendChild(name);
+      li.appendChild(detail);
+      // mousedown, not click: it comes before the field's blur closes the list.
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); choosePlace(index); });
+      placeList.appendChild(li);
+    });
+    placeActive = 0;
+    placeList.hidden = false;
+    address.setAttribute("aria-expanded", "true");
+    markActive();
+  }
+
+  function askPlaces() {
+    var wanted = address.value.trim();
+    if (wanted.length < 2) { placeAsked = ""; closePlaces(); return; }
+    if (wanted === placeAsked) { return; }
+    placeAsked = wanted;
+    fetch(config.places + "?q=" + encodeURIComponent(wanted), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { data: [] }; })
+      .then(function (body) { if (address.value.trim() === wanted) { renderPlaces(body.data || []); } })
+      .catch(function () { return null; });
+  }
+
+  if (address && config.places) {
+    placeList = document.createElement("ul");
+    placeList.className = "place-options";
+    placeList.id = "place-options";
+    placeList.hidden = true;
+    placeList.setAttribute("role", "listbox");
+    placeList.setAttribute("data-testid", "place-options");
+    placeList.setAttribute("aria-label", text.places || "");
+    address.insertAdjacentElement("afterend", placeList);
+    placeHint = document.createElement("p");
+    placeHint.className = "help place-hint";
+    placeHint.setAttribute("data-testid", "place-hint");
+    placeList.insertAdjacentElement("afterend", placeHint);
+    address.setAttribute("role", "combobox");
+    address.setAttribute("aria-autocomplete", "list");
+    address.setAttribute("aria-controls", "place-options");
+    address.setAttribute("aria-expanded", "false");
+    address.setAttribute("autocomplete", "off");
+    address.addEventListener("input", function () {
+      window.clearTimeout(placeTimer);
+      placeTimer = window.setTimeout(askPlaces, 150);
+    });
+    address.addEventListener("keydown", function (event) {
+      if (placeList.hidden || !placeRows.length) { return; }
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        placeActive = (placeActive + step + placeRows.length) % placeRows.length;
+        markActive();
+      } else if (event.key === "Enter") {
+        event.preventDefault();  // choose the place, do not send the form
+        choosePlace(placeActive);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        closePlaces();
+      }
+    });
+    address.addEventListener("blur", function () { window.setTimeout(closePlaces, 100); });
   }
 
   fields.lat.addEventListener("change", function () { placeChanged(false); });
