@@ -46,6 +46,7 @@ from convive.incidents.actions import (
     check_create_incident_from_report,
     check_install_incident_types,
 )
+from convive.incidents.models import Incident, IncidentEvent
 from convive.institutions.models import Institution, Membership
 from convive.justice.actions import do_create_justice_service
 from convive.justice.models import JusticeService
@@ -236,9 +237,15 @@ def do_load_demo(actor: User | None, *, seed: int) -> DemoLoad:
         city, seed=seed, demo=demo, institutions=institutions, now=timezone.now()
     )
     incident_types = check_install_incident_types(actor).created
-    # As the intake does for a real SOS: the demo's SOS is an incident on the console.
+    # As the intake does for a real SOS: the demo's SOS is an incident on the console, opened
+    # when the SOS arrived (the demo's reports are dated back).
     for report in Report.objects.filter(city=city, is_urgent=True).order_by("pk"):
-        check_create_incident_from_report(None, report)
+        incident, _created = check_create_incident_from_report(None, report)
+        at = report.created_at
+        Incident.objects.filter(pk=incident.pk).update(
+            created_at=at, updated_at=at, first_created_at=at
+        )
+        incident.events.filter(kind=IncidentEvent.Kind.CREATED).update(at=at)
     units = len(demo_units(city, institutions, seed))
     _crew_patrol_cars(users, institutions)
     by_name = {person.username: user for person, user in zip(PEOPLE, users, strict=True)}

@@ -136,6 +136,10 @@ def test_the_demo_sos_is_an_open_p1_incident_on_the_console(demo):
     assert source.kind == IncidentSource.Kind.SOS
     assert (source.incident.priority, source.incident.status) == (1, Incident.Status.NEW)
     assert (source.incident.lon, source.incident.lat) == (sos.lon, sos.lat)
+    # Opened when the SOS arrived, as the intake does, not when the demo was loaded.
+    assert source.incident.created_at == sos.created_at
+    assert source.incident.first_created_at == sos.created_at
+    assert source.incident.events.get().at == sos.created_at
 
 
 def test_records_one_demo_event_and_keeps_the_chain(demo):
