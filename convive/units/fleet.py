@@ -15,13 +15,15 @@ reads, in one query, only the units written since its previous read:
   exactly the rows committed since the previous read: none twice, none missed, however long a
   transaction takes to commit after writing.
 - **The bound.** So every recommendation ranks the units as they were committed when its read
-  ran: statuses, loads, capabilities, positions and new units, whichever process wrote them. It
-  can miss only what commits between that read and the read-back of the units it returns (the
-  next query, milliseconds later); ``recommend_units`` shows the units as read back, and a
-  dispatch of a unit that changed meanwhile answers 409 (the version,
-  ``check_change_unit_status``). The read costs one indexed query and the rows written since
-  this process's previous use: none when the fleet is quiet, a few under a stream of positions,
-  up to the whole fleet (as much as a rebuild) after a long idle spell. Nothing is re-read.
+  ran: statuses, loads, capabilities, positions and new units, whichever process wrote them.
+  What commits between that read and the read-back of the units it returns (the next query,
+  milliseconds later) is caught there: ``recommend_units`` ranks a few spare units, drops any
+  that no longer qualify as read back (taken by another dispatcher, out of service, a
+  capability removed) and shows the rest as read back; a dispatch of a unit that changes after
+  that answers 409 (the version, ``check_change_unit_status``). The read costs one indexed
+  query and the rows written since this process's previous use: none when the fleet is quiet,
+  a few under a stream of positions, up to the whole fleet (as much as a rebuild) after a long
+  idle spell. Nothing is re-read.
 - **What the stamps do not show**: a unit deleted by another process (``recommend_units`` reads
   back the units it returns, so a deleted one drops out) and home territories' centroids (a
   territory re-import writes no unit). For these the index is rebuilt every ``REBUILD_SECONDS``,

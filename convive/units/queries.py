@@ -49,6 +49,7 @@ SPEED_KMH: dict[str, float] = {
 }
 LOAD_PENALTY_SECONDS = 180.0  # per incident in hand: it must finish or hand over first
 MAX_K = 50
+SPARES = 3  # ranked beyond k, to fill the places of units that changed since the index read
 
 _SPEED_MPS = np.array([SPEED_KMH[kind] / 3.6 for kind in KINDS])
 _AVAILABLE = STATUS_CODE[Unit.Status.AVAILABLE]
@@ -178,12 +179,15 @@ def recommend_units(
     if any(c not in CAPABILITY_BITS for c in wanted) or not len(index):
         return []
     k = max(1, min(int(k), MAX_K))
-    ranked = _rank(index, lon, lat, capability_mask(wanted), k, now.timestamp(), include_busy)
+    # A few spares: a unit read back may have changed since the index read it (module docstring).
+    ranked = _rank(
+        index, lon, lat, capability_mask(wanted), k + SPARES, now.timestamp(), include_busy
+    )
     ids = [int(pk) for pk in index.ids[ranked.rows]]
     units = (
         Unit.objects.order_by().in_bulk(ids) if ids else {}
     )  # a unit deleted meanwhile drops out
-    return [
+    found = [
         Recommendation(
             unit=units[pk],
             eta_seconds=round(float(ranked.eta_s[i])),
@@ -191,8 +195,18 @@ def recommend_units(
             reasons=_reasons(units[pk], ranked, i, wanted, now),
         )
         for i, pk in enumerate(ids)
-        if pk in units
+        if pk in units and _still_qualifies(units[pk], wanted, include_busy)
     ]
+    return found[:k]
+
+
+def _still_qualifies(unit: Unit, wanted: list[str], include_busy: bool) -> bool:
+    """The unit as read back now still matches what the index ranked it for: a write committed
+    between the index read and this one (another dispatcher's) drops it from the list."""
+    statuses = {Unit.Status.AVAILABLE}
+    if include_busy:
+        statuses |= {Unit.Status.EN_ROUTE, Unit.Status.ON_SCENE}
+    return unit.active and unit.status in statuses and set(wanted) <= set(unit.capabilities)
 
 
 def list_units(city: City) -> QuerySet[Unit]:

@@ -58,6 +58,17 @@ def test_k_limits_the_list(world, patrols):
     assert call_signs(recommend(world, k=1)) == ["near"]
 
 
+def test_a_unit_taken_between_the_index_read_and_the_read_back_gives_its_place(world, patrols):
+    """Another dispatcher's commit can land after this call's index read: the unit read back is
+    no longer available, so it is dropped and the next one fills the list."""
+    index = fleet.fleet_index(world.city.pk)  # read now, before the change
+    Unit.objects.filter(call_sign="near").update(status=Unit.Status.DISPATCHED)
+    Unit.objects.filter(call_sign="far").update(capabilities=["ambulance"])
+    lon, lat = KENNEDY_POINT
+    found = recommend_units(index, lon=lon, lat=lat, capabilities=["patrol"], k=2)
+    assert call_signs(found) == ["middle"]  # not "near" (taken), not "far" (no patrol now)
+
+
 def test_a_unit_missing_a_capability_is_left_out(world, patrols):
     UnitFactory(
         institution=world.police,
