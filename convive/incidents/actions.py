@@ -900,6 +900,18 @@ from convive.units.actions import (  # noqa: E402
 )
 from convive.units.models import Capability as UnitCapability  # noqa: E402
 from convive.units.models import Unit  # noqa: E402
+from convive.units.queries import max_position_age_seconds, straight_metres  # noqa: E402
+
+
+def _distance_at_dispatch(incident: Incident, unit: Unit, now: datetime) -> float | None:
+    """Straight-line metres from the unit's fresh position to the incident (None without both):
+    with the time to reach the scene, a trip the travel estimates learn from."""
+    if incident.lon is None or unit.last_lon is None or unit.last_position_at is None:
+        return None
+    if (now - unit.last_position_at).total_seconds() > max_position_age_seconds():
+        return None  # an old position says nothing about where the unit left from
+    return straight_metres(unit.last_lon, unit.last_lat, incident.lon, incident.lat)
+
 
 UNIT_STEPS = ("en_route", "on_scene", "cleared")
 # The roles that move any unit they can reach; a field unit alone moves only the units it crews.
@@ -1046,7 +1058,11 @@ def check_dispatch_unit(
         _take_from(actor, taken, to=incident, at=now)
         data["reassigned_from"] = taken.incident_id
     assignment = Assignment.objects.create(
-        incident=incident, unit=unit, dispatched_by=actor, dispatched_at=now
+        incident=incident,
+        unit=unit,
+        dispatched_by=actor,
+        dispatched_at=now,
+        distance_m=_distance_at_dispatch(incident, unit, now),
     )
     event = _event(actor, incident, Kind.DISPATCHED, at=now, data=data)
     change = {"from": previous, "to": incident.status, "assignment": assignment.pk, **data}

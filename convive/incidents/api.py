@@ -25,7 +25,7 @@ from convive.incidents import actions
 from convive.incidents.access import access_incident_by_id, incidents_for
 from convive.incidents.actions import IncidentState, VersionConflictError
 from convive.incidents.models import Assignment, Incident
-from convive.incidents.queries import list_open_incidents
+from convive.incidents.queries import learned_travel_speeds, list_open_incidents
 from convive.incidents.schemas import (
     CloseCreate,
     ConflictPublic,
@@ -439,6 +439,7 @@ def recommendations(
         lat=incident.lat,
         capabilities=incident.type.required_capabilities,
         k=k,
+        speeds=learned_travel_speeds(incident.city),
     )
     data = [
         RecommendationPublic(

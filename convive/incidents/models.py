@@ -399,6 +399,9 @@ class Assignment(models.Model):
     en_route_at = models.DateTimeField(_("en route"), null=True, blank=True)
     on_scene_at = models.DateTimeField(_("on scene"), null=True, blank=True)
     cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    # Straight-line metres from the unit's position (when fresh) to the incident at dispatch: with
+    # the time to reach the scene, what the recommendation learns the city's travel speeds from.
+    distance_m = models.FloatField(_("distance at dispatch (m)"), null=True, blank=True)
 
     class Meta:
         ordering = ["incident", "dispatched_at", "pk"]

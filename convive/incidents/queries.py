@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +23,7 @@ from convive.incidents.models import (
 )
 from convive.reports.models import Report
 from convive.territories.models import City
+from convive.units.queries import TravelSpeeds
 
 EARTH_RADIUS_METRES = 6_371_008.8
 DUPLICATE_METRES = 300
@@ -217,3 +220,54 @@ def last_closed_assignment(
         .order_by("-cleared_at", "-pk")
         .first()
     )
+
+
+# --- Travel speeds learned from the city's own trips --------------------------------------------
+
+LEARN_DAYS = 90
+LEARN_MIN_TRIPS = 30  # fewer trips of a kind: its default estimate stays
+LEARN_MAX_TRIPS = 5000  # the most recent, all kinds together
+LEARN_MIN_METRES = 200  # shorter trips are mostly turnout: they say little about speed
+LEARN_MPS_RANGE = (0.5, 40.0)  # outside: a clock or a position was wrong
+LEARN_TTL_SECONDS = 600.0  # speeds change slowly: each process re-learns every ten minutes
+_learned: dict[tuple[int, datetime], tuple[float, TravelSpeeds]] = {}
+
+
+def learned_travel_speeds(
+    city: City, *, now: datetime | None = None, fresh: bool = False
+) -> TravelSpeeds:
+    """The effective straight-line speed of each kind of unit in ``city`` (dispatch to on
+    scene, turnout included): the median of its trips of the last ``LEARN_DAYS`` days, for kinds
+    with at least ``LEARN_MIN_TRIPS``; the default estimate for the others. Kept per process for
+    ``LEARN_TTL_SECONDS`` (``fresh``: learn now)."""
+    key = (city.pk, city.created_at)
+    clock = time.monotonic()
+    kept = _learned.get(key)
+    if kept is not None and not fresh and clock - kept[0] < LEARN_TTL_SECONDS:
+        return kept[1]
+    since = (now or timezone.now()) - timedelta(days=LEARN_DAYS)
+    trips = (
+        Assignment.objects.filter(
+            unit__institution__city=city,
+            dispatched_at__gte=since,
+            on_scene_at__isnull=False,
+            distance_m__gte=LEARN_MIN_METRES,
+        )
+        .order_by("-dispatched_at")
+        .values_list("unit__kind", "distance_m", "dispatched_at", "on_scene_at")[:LEARN_MAX_TRIPS]
+    )
+    low, high = LEARN_MPS_RANGE
+    by_kind: dict[str, list[float]] = {}
+    for kind, metres, dispatched_at, on_scene_at in trips:
+        seconds = (on_scene_at - dispatched_at).total_seconds()
+        if seconds > 0 and low <= metres / seconds <= high:
+            by_kind.setdefault(kind, []).append(metres / seconds)
+    speeds = TravelSpeeds.learned(
+        {
+            kind: (statistics.median(values), len(values))
+            for kind, values in by_kind.items()
+            if len(values) >= LEARN_MIN_TRIPS
+        }
+    )
+    _learned[key] = (clock, speeds)
+    return speeds

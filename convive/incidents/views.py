@@ -52,7 +52,12 @@ from convive.incidents.forms import (
 )
 from convive.incidents.models import Incident, IncidentType
 from convive.incidents.places import search_places
-from convive.incidents.queries import list_open_incidents, list_timeline, nearby_open_duplicates
+from convive.incidents.queries import (
+    learned_travel_speeds,
+    list_open_incidents,
+    list_timeline,
+    nearby_open_duplicates,
+)
 from convive.institutions.models import Institution
 from convive.justice.models import JusticeService
 from convive.territories.models import City, Layer
@@ -392,6 +397,7 @@ def _recommendations(user: Any, incident: Incident) -> list[dict[str, Any]]:
         lat=incident.lat,
         capabilities=incident.type.required_capabilities,
         k=5,
+        speeds=learned_travel_speeds(incident.city),
     )
     return [
         {

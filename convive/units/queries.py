@@ -5,9 +5,13 @@ process's fleet index (``fleet.py``): one query to bring the index up to date (u
 nothing new), vectorised distances, ``np.argpartition`` for the top k, and one query for the k
 units themselves.
 
-Travel time is an estimate, not a route: the straight-line distance (local equirectangular
-projection, exact enough within a city) times ``ROAD_FACTOR``, at the kind's urban speed
-(``SPEED_KMH``), plus ``LOAD_PENALTY_SECONDS`` per incident the unit already has in hand. A unit
+Travel time is an estimate, not a route (there is no road network): the straight-line distance
+(local equirectangular projection, exact enough within a city) at an effective speed per kind of
+unit, plus ``LOAD_PENALTY_SECONDS`` per incident the unit already has in hand. The effective speed
+is learned from the city's own past trips when the caller passes them (``TravelSpeeds``, from
+``convive.incidents.queries.learned_travel_speeds``: straight-line metres from the unit to the
+incident at dispatch over the seconds until it was on scene, median of the kind's recent trips),
+else the kind's urban speed (``SPEED_KMH``) over ``ROAD_FACTOR``. A unit
 whose last position is older than ``UNIT_POSITION_MAX_AGE_MINUTES`` (setting, default 10) is placed
 at its home territory's centroid instead, and says so; a unit with neither is left out.
 """
@@ -29,6 +33,7 @@ from django.utils.translation import ngettext
 from convive.territories.models import City
 from convive.units.fleet import (
     CAPABILITY_BITS,
+    KIND_CODE,
     KINDS,
     STATUS_CODE,
     FleetIndex,
@@ -51,13 +56,45 @@ LOAD_PENALTY_SECONDS = 180.0  # per incident in hand: it must finish or hand ove
 MAX_K = 50
 SPARES = 3  # ranked beyond k, to fill the places of units that changed since the index read
 
-_SPEED_MPS = np.array([SPEED_KMH[kind] / 3.6 for kind in KINDS])
+# Straight-line metres per second by default: streets are longer than the straight line.
+DEFAULT_MPS = np.array([SPEED_KMH[kind] / 3.6 / ROAD_FACTOR for kind in KINDS])
 _AVAILABLE = STATUS_CODE[Unit.Status.AVAILABLE]
 _BUSY = np.array([STATUS_CODE[Unit.Status.EN_ROUTE], STATUS_CODE[Unit.Status.ON_SCENE]])
 _BUSY_OFFSET = 1e9  # busy units rank after every available one
 # Plain dicts: ``get_status_display`` hashes every choice on each call.
 _STATUS_LABELS = dict(Unit.Status.choices)
 _CAPABILITY_LABELS = dict(Capability.choices)
+
+
+@dataclass(frozen=True)
+class TravelSpeeds:
+    """Effective straight-line speed (m/s, dispatch to on scene) per kind (``KINDS`` order), and
+    how many past trips each was learned from (0: the default estimate)."""
+
+    mps: np.ndarray
+    trips: np.ndarray
+
+    @classmethod
+    def defaults(cls) -> TravelSpeeds:
+        return cls(DEFAULT_MPS.copy(), np.zeros(len(KINDS), dtype=np.int64))
+
+    @classmethod
+    def learned(cls, by_kind: dict[str, tuple[float, int]]) -> TravelSpeeds:
+        """``by_kind``: kind -> (metres per second, trips); other kinds keep the default."""
+        speeds = cls.defaults()
+        for kind, (mps, trips) in by_kind.items():
+            if kind in KIND_CODE and mps > 0:
+                speeds.mps[KIND_CODE[kind]] = mps
+                speeds.trips[KIND_CODE[kind]] = trips
+        return speeds
+
+
+def straight_metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """The straight-line distance the recommendation uses (equirectangular, within a city)."""
+    scale = math.radians(1) * EARTH_RADIUS_M
+    dx = (lon1 - lon2) * scale * math.cos(math.radians(lat2))
+    dy = (lat1 - lat2) * scale
+    return math.hypot(dx, dy)
 
 
 @dataclass(frozen=True)
@@ -81,10 +118,18 @@ class _Ranked:
     eta_s: np.ndarray
     from_home: np.ndarray  # bool: placed at the home centroid
     busy: np.ndarray  # bool
+    trips: np.ndarray  # past trips the unit's speed was learned from (0: default)
 
 
 def _rank(
-    index: FleetIndex, lon: float, lat: float, need: int, k: int, now: float, include_busy: bool
+    index: FleetIndex,
+    lon: float,
+    lat: float,
+    need: int,
+    k: int,
+    now: float,
+    include_busy: bool,
+    speeds: TravelSpeeds,
 ) -> _Ranked:
     status = index.status
     usable = index.active & ((index.capabilities & np.uint64(need)) == np.uint64(need))
@@ -98,12 +143,14 @@ def _rank(
     rows = np.flatnonzero(usable)
     if len(rows) == 0:
         empty = np.empty(0)
-        return _Ranked(rows, empty, empty, empty.astype(bool), empty.astype(bool))
+        none = empty.astype(np.int64)
+        return _Ranked(rows, empty, empty, empty.astype(bool), empty.astype(bool), none)
     scale = math.radians(1) * EARTH_RADIUS_M
     dx = (unit_lon[rows] - lon) * (scale * math.cos(math.radians(lat)))
     dy = (unit_lat[rows] - lat) * scale
     distance = np.hypot(dx, dy)
-    eta = distance * ROAD_FACTOR / _SPEED_MPS[index.kind[rows]]
+    kinds = index.kind[rows]
+    eta = distance / speeds.mps[kinds]
     eta += index.load[rows] * LOAD_PENALTY_SECONDS
     key = eta + busy[rows] * _BUSY_OFFSET
     if len(rows) > k:
@@ -112,7 +159,8 @@ def _rank(
     else:
         order = np.argsort(key, kind="stable")
     chosen = rows[order]
-    return _Ranked(chosen, distance[order], eta[order], ~recent[chosen], busy[chosen])
+    trips = speeds.trips[kinds[order]]
+    return _Ranked(chosen, distance[order], eta[order], ~recent[chosen], busy[chosen], trips)
 
 
 def _distance_text(distance_m: float, eta_s: float) -> str:
@@ -128,6 +176,15 @@ def _reasons(
     unit: Unit, ranked: _Ranked, i: int, capabilities: Sequence[str], now: datetime
 ) -> list[str]:
     reasons = [_distance_text(ranked.distance_m[i], ranked.eta_s[i])]
+    if ranked.trips[i]:
+        reasons.append(
+            ngettext(
+                "time learned from %(count)d past trip",
+                "time learned from %(count)d past trips",
+                int(ranked.trips[i]),
+            )
+            % {"count": int(ranked.trips[i])}
+        )
     reasons += [
         _("has %(capability)s") % {"capability": _CAPABILITY_LABELS[c]} for c in capabilities
     ]
@@ -163,6 +220,7 @@ def recommend_units(
     k: int = 5,
     now: datetime | None = None,
     include_busy: bool = False,
+    speeds: TravelSpeeds | None = None,
 ) -> list[Recommendation]:
     """The ``k`` active units with every capability in ``capabilities`` that would reach the
     point first, best first (module docstring for the estimate).
@@ -170,6 +228,7 @@ def recommend_units(
     Only available units, unless ``include_busy``: then units en route or on scene too, ranked
     after every available one. An unknown capability matches no unit. ``city_or_fleet``: the
     city, or its fleet index when the caller has just obtained it (``fleet_index``).
+    ``speeds``: the city's learned travel speeds, else the defaults (module docstring).
     """
     now = now or timezone.now()
     index = (
@@ -181,7 +240,14 @@ def recommend_units(
     k = max(1, min(int(k), MAX_K))
     # A few spares: a unit read back may have changed since the index read it (module docstring).
     ranked = _rank(
-        index, lon, lat, capability_mask(wanted), k + SPARES, now.timestamp(), include_busy
+        index,
+        lon,
+        lat,
+        capability_mask(wanted),
+        k + SPARES,
+        now.timestamp(),
+        include_busy,
+        speeds or TravelSpeeds.defaults(),
     )
     ids = [int(pk) for pk in index.ids[ranked.rows]]
     units = (

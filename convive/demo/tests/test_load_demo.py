@@ -13,6 +13,7 @@ from convive.demo.generate import DEFAULT_SEED, generate_city
 from convive.demo.people import DEMO_PASSWORD
 from convive.demo.tests.conftest import run
 from convive.incidents.models import Incident, IncidentSource
+from convive.incidents.queries import LEARN_MIN_TRIPS, learned_travel_speeds
 from convive.institutions.models import Institution
 from convive.institutions.queries import scope_for
 from convive.justice.models import JusticeService
@@ -20,6 +21,8 @@ from convive.reports.models import Report
 from convive.territories.models import City, Layer, Territory
 from convive.territories.queries import locate
 from convive.territories.tests.factories import CityFactory
+from convive.units.fleet import KIND_CODE
+from convive.units.models import Unit
 
 # The documented personas: username -> (role, institution slug, localities it is limited to).
 PERSONAS = {
@@ -188,3 +191,10 @@ def test_the_seed_changes_the_city_but_not_the_accounts(db):
     localities = Territory.objects.filter(layer__slug="locality").order_by("code")
     assert [t.name for t in localities] == [area.name for area in expected.localities]
     assert User.objects.filter(username__in=PERSONAS, is_demo=True).count() == len(PERSONAS)
+
+
+def test_the_demo_has_enough_past_trips_to_learn_patrol_car_speeds(demo):
+    speeds = learned_travel_speeds(demo, fresh=True)
+    code = KIND_CODE[Unit.Kind.PATROL_CAR]
+    assert speeds.trips[code] >= LEARN_MIN_TRIPS
+    assert 3.0 <= speeds.mps[code] <= 6.0
