@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from convive.core.geo import h3_cell
-from convive.incidents.actions import do_stamp_first_time
+from convive.incidents.actions import check_dispatch_unit, do_stamp_first_time
 from convive.incidents.models import Incident, IncidentEvent, IncidentSource, IncidentType, Priority
 from convive.territories.tests.factories import CityFactory
 
@@ -75,3 +76,14 @@ def call_times(answered_after: int = 8):
     """A call received 40 s ago and answered ``answered_after`` seconds later."""
     received = timezone.now() - timedelta(seconds=40)
     return received, received + timedelta(seconds=answered_after)
+
+
+def dispatch(actor, incident, unit, **overrides):
+    """Send ``unit`` to ``incident`` through the action, with the versions both objects carry
+    (``overrides``: other expected versions, ``reassign``), in a transaction of its own."""
+    versions = {
+        "expected_incident_version": incident.version,
+        "expected_unit_version": unit.version,
+    }
+    with transaction.atomic():
+        return check_dispatch_unit(actor, incident, unit, **{**versions, **overrides})

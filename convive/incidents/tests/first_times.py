@@ -17,12 +17,11 @@ from convive.accounts.models import User
 from convive.incidents.actions import (
     check_close,
     check_create_incident_from_call,
-    check_dispatch_unit,
     check_reopen,
     check_unit_progress,
 )
 from convive.incidents.models import Incident
-from convive.incidents.tests.factories import KENNEDY_POINT, call_times
+from convive.incidents.tests.factories import KENNEDY_POINT, call_times, dispatch
 from convive.territories.models import City
 from convive.units.models import Unit
 
@@ -65,21 +64,14 @@ def live_incident(
             answered_at=answered,
         )
 
-    def dispatch() -> None:
-        with transaction.atomic():
-            check_dispatch_unit(
-                dispatcher,
-                incident,
-                unit,
-                expected_incident_version=incident.version,
-                expected_unit_version=unit.version,
-            )
+    def send() -> None:
+        dispatch(dispatcher, incident, unit)
 
     def close(outcome: str) -> None:
         with transaction.atomic():
             check_close(dispatcher, incident, outcome=outcome, expected_version=incident.version)
 
-    dispatch()
+    send()
     for step in ("en_route", "on_scene", "cleared"):
         with transaction.atomic():
             check_unit_progress(
@@ -90,6 +82,6 @@ def live_incident(
         check_reopen(
             dispatcher, incident, reason="Volvieron a pelear.", expected_version=incident.version
         )
-    dispatch()
+    send()
     close("Resuelto por segunda vez.")
     return incident

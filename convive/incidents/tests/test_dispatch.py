@@ -21,7 +21,7 @@ from convive.incidents.actions import (
     check_unit_progress,
 )
 from convive.incidents.models import Assignment, Incident, IncidentEvent
-from convive.incidents.tests.factories import IncidentFactory
+from convive.incidents.tests.factories import IncidentFactory, dispatch
 from convive.units.access import access_unit_by_id
 from convive.units.actions import UnitConflictError
 from convive.units.models import Unit
@@ -56,15 +56,6 @@ def snapshot(incident: Incident, unit: Unit) -> tuple:
         IncidentEvent.objects.filter(incident=incident).count(),
         AuditEvent.objects.count(),
     )
-
-
-def dispatch(actor, incident, unit, **overrides):
-    versions = {
-        "expected_incident_version": incident.version,
-        "expected_unit_version": unit.version,
-    }
-    with transaction.atomic():
-        return check_dispatch_unit(actor, incident, unit, **{**versions, **overrides})
 
 
 def test_a_dispatch_moves_the_unit_and_the_incident(dispatcher, incident, unit):

@@ -8,13 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import login
-from convive.incidents.actions import check_dispatch_unit
 from convive.incidents.models import Assignment
 from convive.incidents.queries import (
     LEARN_MIN_TRIPS,
     learned_travel_speeds,
 )
-from convive.incidents.tests.factories import KENNEDY_POINT, IncidentFactory
+from convive.incidents.tests.factories import KENNEDY_POINT, IncidentFactory, dispatch
 from convive.territories.tests.factories import CityFactory
 from convive.units.fleet import KIND_CODE
 from convive.units.models import Unit
@@ -24,16 +23,6 @@ from convive.units.tests.factories import UnitFactory
 pytestmark = pytest.mark.usefixtures("english")
 
 EAST = (-74.14, 4.60)  # about 1.1 km east of KENNEDY_POINT
-
-
-def dispatch(dispatcher, incident, unit):
-    return check_dispatch_unit(
-        dispatcher,
-        incident,
-        unit,
-        expected_incident_version=incident.version,
-        expected_unit_version=unit.version,
-    )
 
 
 def trips(world, count, *, metres=1000.0, seconds=200, kind=Unit.Kind.PATROL_CAR, days_ago=1):

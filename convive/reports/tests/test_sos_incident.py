@@ -6,10 +6,10 @@ import logging
 import pytest
 from django.urls import reverse
 
-from convive.incidents.actions import check_dispatch_unit, check_unit_progress
+from convive.incidents.actions import check_unit_progress
 from convive.incidents.models import Incident, IncidentSource, Priority
 from convive.incidents.tests import conftest as incidents_conftest
-from convive.incidents.tests.factories import KENNEDY_POINT
+from convive.incidents.tests.factories import KENNEDY_POINT, dispatch
 from convive.reports.actions import check_create_report
 from convive.reports.models import Report
 from convive.reports.tests.test_intake import report_input
@@ -30,13 +30,7 @@ def move(dispatcher, report: Report, *steps: str):
     """Dispatch a patrol to the report's incident and move it through ``steps``."""
     incident = Incident.objects.get(sources__report=report)
     unit = UnitFactory(institution=dispatcher.active_memberships[0].institution, at=KENNEDY_POINT)
-    check_dispatch_unit(
-        dispatcher,
-        incident,
-        unit,
-        expected_incident_version=incident.version,
-        expected_unit_version=unit.version,
-    )
+    dispatch(dispatcher, incident, unit)
     for step in steps:
         unit.refresh_from_db()
         incident.refresh_from_db()

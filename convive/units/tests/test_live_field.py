@@ -11,13 +11,10 @@ from convive.accounts.tests.factories import UserFactory
 from convive.incidents.actions import (
     check_add_note,
     check_close,
-    check_dispatch_unit,
     check_transfer,
 )
-from convive.incidents.models import Incident
-from convive.incidents.tests.factories import IncidentFactory, IncidentTypeFactory
+from convive.incidents.tests.factories import IncidentFactory, IncidentTypeFactory, dispatch
 from convive.institutions.tests.factories import MembershipFactory
-from convive.units.models import Unit
 from convive.units.tests.conftest import KENNEDY_POINT
 from convive.units.tests.factories import UnitFactory
 
@@ -43,17 +40,6 @@ def incident(world):
         institution=world.police,
         summary="Dos personas pelean",
     )
-
-
-def dispatch(dispatcher, incident: Incident, unit: Unit) -> None:
-    with transaction.atomic():
-        check_dispatch_unit(
-            dispatcher,
-            incident,
-            unit,
-            expected_incident_version=incident.version,
-            expected_unit_version=unit.version,
-        )
 
 
 def poll(client, etag: str = ""):
