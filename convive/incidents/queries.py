@@ -155,6 +155,17 @@ class IncidentStatusPublic:
         return f"{self.status}-{len(self.steps)}-{last}"
 
 
+def incident_of_report(report: Report) -> Incident | None:
+    """The command-centre incident ``report`` became (its source now), if any: for staff."""
+    source = (
+        IncidentSource.objects.filter(report=report)
+        .select_related("incident", "incident__type")
+        .order_by()
+        .first()
+    )
+    return source.incident if source is not None else None
+
+
 def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
     """None when the report has not become an incident. The caller has checked that the person
     may see the report (``reports.access``); a merged incident answers for its survivor, which

@@ -22,8 +22,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from convive.accounts.permissions import Action, requires
+from convive.accounts.permissions import Action, is_allowed, requires
 from convive.core.errors import ActionError
+from convive.incidents.access import incidents_for
+from convive.incidents.queries import incident_of_report
 from convive.reports import actions
 from convive.reports.access import access_report_by_id
 from convive.reports.inbox_forms import (
@@ -142,8 +144,22 @@ def _render_detail(
         "timeline": list_timeline(report),
         "forms": action_forms,
         "open_form": bound.prefix if bound is not None else "reply",
+        **_incident_context(request.user, report),
     }
     return render(request, "reports/inbox_detail.html", context, status=status)
+
+
+def _incident_context(user: Any, report: Report) -> dict[str, Any]:
+    """The command-centre incident the report became, linked for those who may open it: the
+    inbox must not handle twice what the centre already handles."""
+    incident = incident_of_report(report)
+    if incident is None:
+        return {"incident": None, "incident_link": False}
+    may_open = (
+        is_allowed(user, Action.INCIDENT_VIEW)
+        and incidents_for(user).filter(pk=incident.pk).exists()
+    )
+    return {"incident": incident, "incident_link": may_open}
 
 
 def _act(

@@ -6,11 +6,13 @@ import logging
 import pytest
 from django.urls import reverse
 
+from conftest import login
 from convive.incidents.actions import check_unit_progress
 from convive.incidents.models import Incident, IncidentSource, Priority
 from convive.incidents.tests import conftest as incidents_conftest
 from convive.incidents.tests.factories import KENNEDY_POINT, dispatch
 from convive.reports.actions import check_create_report
+from convive.reports.inbox_views import _incident_context
 from convive.reports.models import Report
 from convive.reports.tests.test_intake import report_input
 from convive.units.tests.factories import UnitFactory
@@ -154,3 +156,23 @@ def test_the_api_tracks_the_response(client, catalogue, types, dispatcher, setti
     assert incident["status_label"] == (
         "A unit was sent" if language == "en" else "Se envió una unidad"
     )
+
+
+def test_the_inbox_shows_the_incident_an_sos_became(client, catalogue, types, platform_admin):
+    report = send_sos()
+    incident = Incident.objects.get()
+    login(client, platform_admin)
+    html = client.get(reverse("inbox:detail", args=[report.pk])).content.decode()
+    assert 'data-testid="report-incident"' in html
+    assert reverse("console:detail", args=[incident.pk]) in html  # may open it: a link
+
+
+def test_the_incident_is_named_but_not_linked_for_who_may_not_open_it(catalogue, types, citizen):
+    report = send_sos()
+    found = _incident_context(citizen, report)
+    assert (found["incident"], found["incident_link"]) == (Incident.objects.get(), False)
+
+
+def test_a_report_without_incident_names_none(catalogue, platform_admin):
+    report, _ = check_create_report(None, report_input())
+    assert _incident_context(platform_admin, report) == {"incident": None, "incident_link": False}
