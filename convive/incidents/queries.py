@@ -170,12 +170,9 @@ def incident_status_for_report(report: Report) -> IncidentStatusPublic | None:
     """None when the report has not become an incident. The caller has checked that the person
     may see the report (``reports.access``); a merged incident answers for its survivor, which
     holds the report's source now."""
-    source = (
-        IncidentSource.objects.filter(report=report).select_related("incident").order_by().first()
-    )
-    if source is None:
+    incident = incident_of_report(report)
+    if incident is None:
         return None
-    incident = source.incident
     events = incident.events.filter(kind__in=PUBLIC_KINDS).order_by("at", "pk")
     steps = tuple(PublicStep(e.kind, str(CITIZEN_STEP_LABELS[e.kind]), e.at) for e in events)
     return IncidentStatusPublic(

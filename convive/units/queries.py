@@ -89,6 +89,9 @@ class TravelSpeeds:
         return speeds
 
 
+DEFAULT_SPEEDS = TravelSpeeds.defaults()  # read only: ``learned`` works on a copy
+
+
 def straight_metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """The straight-line distance the recommendation uses (equirectangular, within a city)."""
     scale = math.radians(1) * EARTH_RADIUS_M
@@ -247,7 +250,7 @@ def recommend_units(
         k + SPARES,
         now.timestamp(),
         include_busy,
-        speeds or TravelSpeeds.defaults(),
+        speeds or DEFAULT_SPEEDS,
     )
     ids = [int(pk) for pk in index.ids[ranked.rows]]
     units = (
