@@ -795,7 +795,20 @@ def check_close(
     _release_units(actor, incident, at=now)
     _event(actor, incident, Kind.CLOSED, at=now, body=outcome)
     _audit(actor, AuditTag.INCIDENT_CLOSED, incident, reason=outcome)
+    _close_sos_reports(actor, incident)
     return incident
+
+
+def _close_sos_reports(actor: User, incident: Incident) -> None:
+    """The SOS alerts that became this incident close with it, so that their citizens see the
+    end and may rate the response (other reports keep the inbox's own handling)."""
+    from convive.reports.actions import do_close_sos_with_incident  # reports imports this module
+
+    reports = Report.objects.select_for_update().filter(
+        incident_sources__incident=incident, status=Report.Status.SOS
+    )
+    for report in reports.order_by("pk"):
+        do_close_sos_with_incident(actor, report, incident_id=incident.pk)
 
 
 def check_reopen(

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, connections, router, transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -56,6 +57,10 @@ from convive.territories.queries import CityIndex, locate_anywhere
 
 MAX_DESCRIPTION = 4000
 MAX_EMAIL = 254  # Report.contact_email and Supporter.contact_email
+SOS_CLOSED_TEXT = gettext_lazy(
+    "The command centre closed its response to your alert. If you need help again, call the "
+    "emergency number or send a new alert."
+)
 SOS_GROUP = "sos"  # announced here after commit, for any outside listener (a CAD bridge)
 
 logger = logging.getLogger(__name__)
@@ -345,6 +350,36 @@ def _open_incident(report: Report) -> None:
             check_create_incident_from_report(None, report)
     except ActionError as exc:
         logger.error("SOS report %s did not become an incident: %s", report.pk, exc.message)
+
+
+def do_close_sos_with_incident(actor: User | None, report: Report, *, incident_id: int) -> None:
+    """The command centre closed the incident an SOS became: the SOS closes too, with a public
+    step the citizen is told of (in the site's language, as every stored text for the citizen;
+    never the incident's own outcome, written for staff). The caller holds the row lock."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(SOS_CLOSED_TEXT)
+    report.status = Report.Status.CLOSED
+    report.closed_at = timezone.now()
+    report.outcome = text
+    report.save(update_fields=["status", "closed_at", "outcome"])
+    event = ReportEvent.objects.create(
+        report=report,
+        kind=ReportEvent.Kind.STATUS,
+        public=True,
+        author=actor if actor is not None and actor.is_authenticated else None,
+        body=text,
+        status=Report.Status.CLOSED,
+    )
+    _touch(report)
+    notify_report_event(report, event)
+    record_audit_event(
+        actor,
+        AuditTag.REPORT_STATUS_CHANGED,
+        subject=report,
+        institution=report.institution,
+        reason=text,
+        data={"from": Report.Status.SOS, "to": Report.Status.CLOSED, "incident": incident_id},
+    )
 
 
 # --- The citizen, after reporting -------------------------------------------------------------

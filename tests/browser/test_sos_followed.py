@@ -90,3 +90,18 @@ def test_the_citizen_who_sent_an_sos_sees_it_move(
     expect(steps).not_to_contain_text("PAT-11-1")  # never which unit, nor who
     browser.screenshot(citizen, "-on-scene")
     assert citizen.evaluate("window.notReloaded") is True
+
+    # The centre closes the incident: the SOS closes with it and the citizen may rate the answer.
+    desk.goto(f"/console/incidents/{incident.pk}/")
+    desk.get_by_test_id("action-close").locator("summary").click()
+    desk.get_by_test_id("action-close").locator("textarea").fill("Agresor retenido.")
+    desk.get_by_test_id("action-close").get_by_role("button").click()
+    expect(desk.locator(".message.success")).to_be_visible()
+    expect(citizen.get_by_test_id("rating-form")).to_be_visible()  # the page reloaded by itself
+    expect(status).to_have_text("Cerrado")
+    expect(citizen.get_by_test_id("report-status")).to_have_text("Cerrado")
+    expect(citizen.locator(".report-outcome, [data-testid=timeline]")).to_contain_text(
+        "El centro de mando cerró la atención de su alerta"
+    )
+    expect(citizen.get_by_test_id("timeline")).not_to_contain_text("Agresor")
+    browser.screenshot(citizen, "-closed")

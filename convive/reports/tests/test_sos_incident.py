@@ -1,13 +1,21 @@
 """An SOS becomes a command-centre incident in the same transaction, and whoever holds the
 tracking code follows that incident's public steps (page, live fragment, API)."""
 
+import json
 import logging
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from conftest import login
-from convive.incidents.actions import check_unit_progress
+from convive.core.models import AuditEvent
+from convive.core.tags import AuditTag
+from convive.incidents.actions import (
+    check_close,
+    check_create_incident_from_report,
+    check_unit_progress,
+)
 from convive.incidents.models import Incident, IncidentSource, Priority
 from convive.incidents.tests import conftest as incidents_conftest
 from convive.incidents.tests.factories import KENNEDY_POINT, dispatch
@@ -135,8 +143,6 @@ def test_a_closed_incident_stops_the_refresh(client, catalogue, types, dispatche
     report = send_sos()
     move(dispatcher, report, "en_route", "on_scene", "cleared")
     incident = Incident.objects.get()
-    from convive.incidents.actions import check_close
-
     check_close(dispatcher, incident, outcome="Atendido", expected_version=incident.version)
     html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
     assert "Closed" in html
@@ -176,3 +182,45 @@ def test_the_incident_is_named_but_not_linked_for_who_may_not_open_it(catalogue,
 def test_a_report_without_incident_names_none(catalogue, platform_admin):
     report, _ = check_create_report(None, report_input())
     assert _incident_context(platform_admin, report) == {"incident": None, "incident_link": False}
+
+
+def close_incident(dispatcher) -> Incident:
+    incident = Incident.objects.get()
+    with transaction.atomic():
+        return check_close(
+            dispatcher,
+            incident,
+            outcome="Agresor retenido; víctima atendida.",
+            expected_version=incident.version,
+        )
+
+
+def test_closing_the_incident_closes_the_sos_and_the_citizen_may_rate(
+    client, catalogue, types, dispatcher
+):
+    report = send_sos()
+    close_incident(dispatcher)
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.CLOSED
+    assert report.closed_at is not None
+    assert report.outcome.startswith("El centro de mando cerró")  # the site's language
+    assert "Agresor" not in report.outcome  # never the staff's own outcome
+    step = report.events.get(kind="status")
+    assert (step.public, step.status, step.author) == (True, "closed", dispatcher)
+    audit = AuditEvent.objects.filter(tag=AuditTag.REPORT_STATUS_CHANGED).get()
+    assert json.loads(audit.data) == {
+        "from": "sos",
+        "incident": Incident.objects.get().pk,
+        "to": "closed",
+    }
+    html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
+    assert 'data-testid="rating-form"' in html
+
+
+def test_a_promoted_report_keeps_its_own_handling(catalogue, types, dispatcher, world):
+    report, _ = check_create_report(None, report_input())
+    check_create_incident_from_report(dispatcher, report, type_code=types.rina.code)
+    close_incident(dispatcher)
+    report.refresh_from_db()
+    assert report.status == Report.Status.RECEIVED

@@ -3,7 +3,9 @@
  * While the incident an SOS (or a promoted report) became is open and the page is visible, ask
  * every few seconds whether what the citizen sees changed: the request carries the version the
  * page shows and is answered 204 (nothing new, no body: cheap on a phone) or with the new section,
- * which replaces the old one. Without JavaScript the page shows the same thing on reload.
+ * which replaces the old one. When the response ends, the page reloads (the report closed with
+ * it and may be rated now), unless the citizen is writing something. Without JavaScript the page
+ * shows the same thing on reload.
  */
 (function () {
   "use strict";
@@ -11,6 +13,12 @@
   var timer = null;
 
   function section() { return document.getElementById("incident-status"); }
+
+  function typing() {
+    return Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text]"), function (field) {
+      return field.value.trim() !== "";
+    });
+  }
 
   function schedule() {
     var node = section();
@@ -32,7 +40,13 @@
         var holder = document.createElement("div");
         holder.innerHTML = html;
         var fresh = holder.querySelector("#incident-status");
-        if (fresh) { node.replaceWith(fresh); }
+        if (!fresh) { return; }
+        if (!fresh.dataset.liveUrl && !typing()) {
+          // The response ended: the report itself changed too (closed, and it may be rated now).
+          window.location.replace(window.location.pathname);  // without "?new=1": not new now
+          return;
+        }
+        node.replaceWith(fresh);
       }
     }).catch(function () { /* offline: try again later */ }).then(schedule);
   }
