@@ -94,8 +94,9 @@ class Browser:
         return path
 
     def close(self) -> None:
-        for context in self.contexts:
-            context.close()
+        """Close every page opened so far; closing twice is harmless."""
+        while self.contexts:
+            self.contexts.pop().close()
 
 
 @pytest.fixture

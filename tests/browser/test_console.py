@@ -222,9 +222,13 @@ def _no_setup() -> None:
 
 
 @pytest.fixture
-def asgi_url(transactional_db, settings) -> Iterator[str]:
+def asgi_url(browser, transactional_db, settings) -> Iterator[str]:
     """The site under Daphne, HTTP and websockets, in a forked process (PostgreSQL only: the
-    process must reach the same database, and SQLite's test database lives in memory)."""
+    process must reach the same database, and SQLite's test database lives in memory).
+
+    The pages are closed before the server stops: a live page left open would try to reconnect
+    to a stopped server and report ``ERR_CONNECTION_REFUSED``, which is not the test's failure.
+    """
     if connection.vendor != "postgresql":
         pytest.skip("the ASGI server runs in another process: PostgreSQL only")
     from channels.testing.live import make_application
@@ -240,6 +244,7 @@ def asgi_url(transactional_db, settings) -> Iterator[str]:
     process.start()
     assert process.ready.wait(timeout=20), "Daphne did not start"
     yield f"http://127.0.0.1:{process.port.value}"
+    browser.close()
     process.terminate()
     process.join(timeout=10)
 
