@@ -795,11 +795,11 @@ def check_close(
     _release_units(actor, incident, at=now)
     _event(actor, incident, Kind.CLOSED, at=now, body=outcome)
     _audit(actor, AuditTag.INCIDENT_CLOSED, incident, reason=outcome)
-    _close_sos_reports(actor, incident)
+    _close_sos_reports(actor, incident, at=now)
     return incident
 
 
-def _close_sos_reports(actor: User, incident: Incident) -> None:
+def _close_sos_reports(actor: User, incident: Incident, *, at: datetime) -> None:
     """The SOS alerts that became this incident close with it, so that their citizens see the
     end and may rate the response (other reports keep the inbox's own handling)."""
     from convive.reports.actions import do_close_sos_with_incident  # reports imports this module
@@ -808,7 +808,24 @@ def _close_sos_reports(actor: User, incident: Incident) -> None:
         incident_sources__incident=incident, status=Report.Status.SOS
     )
     for report in reports.order_by("pk"):
-        do_close_sos_with_incident(actor, report, incident_id=incident.pk)
+        do_close_sos_with_incident(actor, report, incident_id=incident.pk, at=at)
+
+
+def _reopen_sos_reports(actor: User, incident: Incident, *, closed_at: datetime | None) -> None:
+    """The SOS alerts that closed with this incident (at its very closing time) open again with
+    it. An alert that staff closed otherwise, before or after, keeps the inbox's own handling."""
+    from convive.reports.actions import do_reopen_sos_with_incident  # reports imports this module
+
+    if closed_at is None:
+        return
+    reports = Report.objects.select_for_update().filter(
+        incident_sources__incident=incident,
+        is_urgent=True,
+        status=Report.Status.CLOSED,
+        closed_at=closed_at,
+    )
+    for report in reports.order_by("pk"):
+        do_reopen_sos_with_incident(actor, report, incident_id=incident.pk)
 
 
 def check_reopen(
@@ -825,10 +842,11 @@ def check_reopen(
     if incident.status not in (Status.CLEARED, Status.CLOSED):
         raise ActionError(_("Only a cleared or closed incident can be reopened."), status=409)
     reason = _text(reason, field="reason", required=_("Say why it is reopened."))
-    previous = incident.status
+    previous, closed_at = incident.status, incident.closed_at
     _write(incident, expected_version=expected_version, status=Status.NEW, closed_at=None)
     _event(actor, incident, Kind.REOPENED, body=reason, data={"from": previous})
     _audit(actor, AuditTag.INCIDENT_REOPENED, incident, reason=reason, data={"from": previous})
+    _reopen_sos_reports(actor, incident, closed_at=closed_at)
     return incident
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +60,9 @@ MAX_EMAIL = 254  # Report.contact_email and Supporter.contact_email
 SOS_CLOSED_TEXT = gettext_lazy(
     "The command centre closed its response to your alert. If you need help again, call the "
     "emergency number or send a new alert."
+)
+SOS_REOPENED_TEXT = gettext_lazy(
+    "The command centre reopened its response to your alert: it is being handled again."
 )
 SOS_GROUP = "sos"  # announced here after commit, for any outside listener (a CAD bridge)
 
@@ -352,15 +355,34 @@ def _open_incident(report: Report) -> None:
         logger.error("SOS report %s did not become an incident: %s", report.pk, exc.message)
 
 
-def do_close_sos_with_incident(actor: User | None, report: Report, *, incident_id: int) -> None:
+def do_close_sos_with_incident(
+    actor: User | None, report: Report, *, incident_id: int, at: datetime
+) -> None:
     """The command centre closed the incident an SOS became: the SOS closes too, with a public
     step the citizen is told of (in the site's language, as every stored text for the citizen;
-    never the incident's own outcome, written for staff). The caller holds the row lock."""
+    never the incident's own outcome, written for staff). ``at`` is the incident's own closing
+    time, which is how a reopening finds the alerts that closed with it. The caller holds the
+    row lock."""
+    _sos_follows_incident(actor, report, incident_id=incident_id, to=Report.Status.CLOSED, at=at)
+
+
+def do_reopen_sos_with_incident(actor: User | None, report: Report, *, incident_id: int) -> None:
+    """The incident an SOS closed with was reopened: the alert is an open SOS again, and its
+    citizen is told so (a rating already given stays: it judged the first response). The caller
+    holds the row lock."""
+    _sos_follows_incident(actor, report, incident_id=incident_id, to=Report.Status.SOS, at=None)
+
+
+def _sos_follows_incident(
+    actor: User | None, report: Report, *, incident_id: int, to: str, at: datetime | None
+) -> None:
+    closing = to == Report.Status.CLOSED
     with translation.override(settings.LANGUAGE_CODE):
-        text = str(SOS_CLOSED_TEXT)
-    report.status = Report.Status.CLOSED
-    report.closed_at = timezone.now()
-    report.outcome = text
+        text = str(SOS_CLOSED_TEXT if closing else SOS_REOPENED_TEXT)
+    previous = report.status
+    report.status = to
+    report.closed_at = at
+    report.outcome = text if closing else ""
     report.save(update_fields=["status", "closed_at", "outcome"])
     event = ReportEvent.objects.create(
         report=report,
@@ -368,7 +390,7 @@ def do_close_sos_with_incident(actor: User | None, report: Report, *, incident_i
         public=True,
         author=actor if actor is not None and actor.is_authenticated else None,
         body=text,
-        status=Report.Status.CLOSED,
+        status=to,
     )
     _touch(report)
     notify_report_event(report, event)
@@ -378,7 +400,7 @@ def do_close_sos_with_incident(actor: User | None, report: Report, *, incident_i
         subject=report,
         institution=report.institution,
         reason=text,
-        data={"from": Report.Status.SOS, "to": Report.Status.CLOSED, "incident": incident_id},
+        data={"from": previous, "to": to, "incident": incident_id},
     )
 
 

@@ -14,12 +14,13 @@ from convive.core.tags import AuditTag
 from convive.incidents.actions import (
     check_close,
     check_create_incident_from_report,
+    check_reopen,
     check_unit_progress,
 )
 from convive.incidents.models import Incident, IncidentSource, Priority
 from convive.incidents.tests import conftest as incidents_conftest
 from convive.incidents.tests.factories import KENNEDY_POINT, dispatch
-from convive.reports.actions import check_create_report
+from convive.reports.actions import check_change_status, check_create_report
 from convive.reports.inbox_views import _incident_context
 from convive.reports.models import Report
 from convive.reports.tests.test_intake import report_input
@@ -224,3 +225,51 @@ def test_a_promoted_report_keeps_its_own_handling(catalogue, types, dispatcher, 
     close_incident(dispatcher)
     report.refresh_from_db()
     assert report.status == Report.Status.RECEIVED
+
+
+def reopen_incident(dispatcher) -> Incident:
+    incident = Incident.objects.get()
+    with transaction.atomic():
+        return check_reopen(
+            dispatcher,
+            incident,
+            reason="La víctima llama de nuevo",
+            expected_version=incident.version,
+        )
+
+
+def test_reopening_the_incident_reopens_the_sos_that_closed_with_it(
+    client, catalogue, types, dispatcher
+):
+    report = send_sos()
+    close_incident(dispatcher)
+    reopen_incident(dispatcher)
+
+    report.refresh_from_db()
+    assert (report.status, report.closed_at, report.outcome) == (Report.Status.SOS, None, "")
+    step = report.events.filter(kind="status").last()
+    assert (step.public, step.status) == (True, "sos")
+    assert step.body.startswith("El centro de mando reabrió")
+    audits = AuditEvent.objects.filter(tag=AuditTag.REPORT_STATUS_CHANGED).order_by("pk")
+    assert json.loads(audits.last().data) == {
+        "from": "closed",
+        "incident": Incident.objects.get().pk,
+        "to": "sos",
+    }
+    html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
+    assert "data-live-url" in html  # followed live again
+    assert 'data-testid="rating-form"' not in html
+
+
+def test_an_sos_closed_from_the_inbox_stays_closed_when_the_incident_reopens(
+    catalogue, types, dispatcher, platform_admin
+):
+    report = send_sos()
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        check_change_status(platform_admin, locked, status="closed", text="Falsa alarma.")
+    close_incident(dispatcher)
+    reopen_incident(dispatcher)
+
+    report.refresh_from_db()
+    assert (report.status, report.outcome) == (Report.Status.CLOSED, "Falsa alarma.")
