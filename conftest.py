@@ -42,6 +42,20 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(marker)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file in WAL mode, as the embedded default runs, instead
+    of Django's shared in-memory one: there, a reader in the live server's thread meets a table
+    lock ("database table is locked") whenever another thread is writing, which never happens
+    with the real file."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test whose service is missing, except under CI, where it must fail."""
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:

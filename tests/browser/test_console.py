@@ -3,9 +3,9 @@ a dispatcher sees it appear on the console and dispatches the recommended unit, 
 moves it along on a phone, and a dispatcher acting on a stale page is told so.
 
 Pytest-django's live server is WSGI, so there the console's websocket cannot connect and the page
-falls back to polling ``queue.json`` every 10 s. On PostgreSQL, one more test runs the site under
-Daphne (ASGI, in another process that shares the committed test data) and checks that the console
-shows a new call within a few seconds, over the websocket.
+falls back to polling ``queue.json`` every 10 s. One more test runs the site under Daphne (ASGI,
+in another process that shares the committed test data) and checks that the console shows a new
+call within a few seconds, over the websocket.
 """
 
 from collections.abc import Iterator
@@ -223,14 +223,12 @@ def _no_setup() -> None:
 
 @pytest.fixture
 def asgi_url(browser, transactional_db, settings) -> Iterator[str]:
-    """The site under Daphne, HTTP and websockets, in a forked process (PostgreSQL only: the
-    process must reach the same database, and SQLite's test database lives in memory).
+    """The site under Daphne, HTTP and websockets, in a forked process that reaches the same
+    test database (on SQLite, a file: see ``django_db_modify_db_settings`` in the root conftest).
 
     The pages are closed before the server stops: a live page left open would try to reconnect
     to a stopped server and report ``ERR_CONNECTION_REFUSED``, which is not the test's failure.
     """
-    if connection.vendor != "postgresql":
-        pytest.skip("the ASGI server runs in another process: PostgreSQL only")
     from channels.testing.live import make_application
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

@@ -5,7 +5,7 @@ moving along, and keeps a form the dispatcher is writing in.
 The changes are made "elsewhere" through the actions, off Playwright's thread (as in
 ``test_console.py``). Pytest-django's live server is WSGI, so the incident page's websocket cannot
 connect and it polls; both pages' periods are lowered to one second here so that the waits stay
-short. On PostgreSQL, one more test runs the site under Daphne (``test_console.asgi_url``) and
+short. One more test runs the site under Daphne (``test_console.asgi_url``) and
 checks that the incident page follows over the websocket, its polls slowed down. A marker set on
 the page before the change and read after it proves there was no reload.
 """
@@ -35,7 +35,7 @@ from tests.browser.conftest import PHONE
 from tests.browser.helpers import log_in
 
 types = incidents_conftest.types  # Riña (with its protocol), Robo, SOS
-asgi_url = console_tests.asgi_url  # the site under Daphne, in another process (PostgreSQL only)
+asgi_url = console_tests.asgi_url  # the site under Daphne, in another process
 
 DESK = {"width": 1280, "height": 900}
 LIVE_WAIT = 8_000  # ms: a few one-second polls, with slack for a slow machine

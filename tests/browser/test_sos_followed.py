@@ -1,6 +1,8 @@
 """A citizen presses SOS on a phone and watches the command centre's response move, without
 reloading: a dispatcher (second browser) finds the SOS in the console's queue and sends the
-recommended patrol, whose crew (third browser, a phone) marks it en route and on scene."""
+recommended patrol, whose crew (third browser, a phone) marks it en route and on scene. The
+centre closes the incident (the SOS closes with it), then a supervisor reopens it (the SOS opens
+again)."""
 
 import pytest
 from django.core.cache import cache
@@ -32,6 +34,7 @@ def test_the_citizen_who_sent_an_sos_sees_it_move(
     catalogue,  # noqa: F811
     types,
     dispatcher,
+    supervisor,
     field_unit,
     settings,
 ):
@@ -105,3 +108,20 @@ def test_the_citizen_who_sent_an_sos_sees_it_move(
     )
     expect(citizen.get_by_test_id("timeline")).not_to_contain_text("Agresor")
     browser.screenshot(citizen, "-closed")
+
+    # A supervisor reopens the incident: the alert is open again, and the citizen is told so.
+    boss = browser.new_page(viewport=DESK)
+    log_in(boss, supervisor)
+    boss.goto(f"/console/incidents/{incident.pk}/")
+    boss.get_by_test_id("action-reopen").locator("summary").click()
+    boss.get_by_test_id("action-reopen").locator("textarea").fill("La víctima llama de nuevo.")
+    boss.get_by_test_id("action-reopen").get_by_role("button").click()
+    expect(boss.locator(".message.success")).to_be_visible()
+    citizen.reload()
+    expect(citizen.get_by_test_id("report-status")).to_have_text("SOS recibido")
+    expect(citizen.get_by_test_id("timeline")).to_contain_text(
+        "El centro de mando reabrió la atención de su alerta"
+    )
+    expect(citizen.get_by_test_id("rating-form")).to_be_hidden()
+    expect(citizen.get_by_test_id("incident-status-label")).to_be_visible()
+    browser.screenshot(citizen, "-reopened")

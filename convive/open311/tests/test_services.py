@@ -1,5 +1,6 @@
 """Discovery, services, service definitions and tokens, held to the spec's examples."""
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,10 @@ def test_discovery_has_the_fields_of_the_spec_in_both_formats(client, world):
     assert endpoint["url"] == "http://testserver/open311/v2"
     assert endpoint["formats"] == ["text/xml", "application/json"]
     assert endpoint["type"] == "production"  # tests run with DEBUG off
-    # Sortable, and at least as new as the newest city (a jurisdiction).
-    assert document["changeset"] >= world.city.created_at.strftime("%Y-%m-%d")
+    # A W3C date-time (with its offset), at least as new as the newest city (a jurisdiction).
+    changeset = datetime.fromisoformat(document["changeset"])
+    assert changeset.utcoffset() is not None
+    assert changeset >= world.city.created_at.replace(microsecond=0)
 
 
 def test_discovery_changeset_moves_when_the_catalogue_is_edited(client, catalogue, world):
