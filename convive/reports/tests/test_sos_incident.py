@@ -258,6 +258,7 @@ def test_reopening_the_incident_reopens_the_sos_that_closed_with_it(
     }
     html = client.get(reverse("reports:follow", args=[report.tracking_code])).content.decode()
     assert "data-live-url" in html  # followed live again
+    assert html.count("Reabierto") == 2  # the incident's step and the report's own
     assert 'data-testid="rating-form"' not in html
 
 
