@@ -14,7 +14,8 @@ Needs PostgreSQL on 127.0.0.1:5432 (user ``postgres``, no password) and Redis on
    django_otp's ``DEVICE_ID_SESSION_KEY`` (the confirmed device's ``persistent_id``), which is
    what the two-factor page leaves in a session. Every console sends that session's cookie.
 3. Start the real ASGI server as docs/deploy.md runs it for websockets (Daphne, one process,
-   production settings: ``DEBUG=false``, Redis channel layer) on 127.0.0.1:8767.
+   production settings: ``DEBUG=false``, Redis channel layer) on 127.0.0.1:8767;
+   ``FANOUT_SERVER=granian`` runs Granian's ASGI interface (one worker) instead, to compare.
 4. For each scenario: open C websocket clients to ``/ws/console/`` (asyncio, a minimal RFC 6455
    client written here: no websocket package is installed), 50 handshakes at a time, all in this
    process. Then a separate writer process makes R changes per second (open loop, for
@@ -151,11 +152,39 @@ def prepare() -> str:
 
 # --- The server ---------------------------------------------------------------------------------
 
+SERVER = os.environ.get("FANOUT_SERVER", "daphne")
+
+
+def server_command() -> list[str]:
+    """Daphne, as docs/deploy.md runs the websockets; or Granian's ASGI interface to compare."""
+    bin_dir = Path(sys.executable).parent
+    if SERVER == "granian":
+        return [
+            str(bin_dir / "granian"),
+            "--interface",
+            "asginl",  # ASGI without lifespan: Channels' router has none
+            "--host",
+            HOST,
+            "--port",
+            str(PORT),
+            "--workers",
+            "1",
+            "--no-access-log",
+        ]
+    if SERVER != "daphne":
+        sys.exit(f"FANOUT_SERVER must be daphne or granian, not {SERVER!r}")
+    return [str(bin_dir / "daphne"), "--bind", HOST, "--port", str(PORT), "--verbosity", "0"]
+
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
+    """User + system CPU time so far of a process and its live children (Granian serves from a
+    worker process under the one started)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
 
 
 # --- The writer (a separate process) ------------------------------------------------------------
@@ -463,9 +492,8 @@ def main() -> None:
 
         connections.close_all()
         subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], capture_output=True, check=False)
-        print(f"server: daphne (1 process) on {HOST}:{PORT}, channel layer channels_redis")
-        daphne = str(Path(sys.executable).parent / "daphne")
-        command = [daphne, "--bind", HOST, "--port", str(PORT), "--verbosity", "0"]
+        print(f"server: {SERVER} (1 process) on {HOST}:{PORT}, channel layer channels_redis")
+        command = server_command()
         server = start_server(
             [*command, "convive.asgi:application"],
             env,
