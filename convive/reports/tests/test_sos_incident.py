@@ -185,15 +185,15 @@ def test_a_report_without_incident_names_none(catalogue, platform_admin):
     assert _incident_context(platform_admin, report) == {"incident": None, "incident_link": False}
 
 
-def close_incident(dispatcher) -> Incident:
+def on_the_incident(action, actor, **fields) -> Incident:
+    """Run a command-centre action on the one incident, as its view would."""
     incident = Incident.objects.get()
     with transaction.atomic():
-        return check_close(
-            dispatcher,
-            incident,
-            outcome="Agresor retenido; víctima atendida.",
-            expected_version=incident.version,
-        )
+        return action(actor, incident, expected_version=incident.version, **fields)
+
+
+def close_incident(dispatcher) -> Incident:
+    return on_the_incident(check_close, dispatcher, outcome="Agresor retenido; víctima atendida.")
 
 
 def test_closing_the_incident_closes_the_sos_and_the_citizen_may_rate(
@@ -228,14 +228,7 @@ def test_a_promoted_report_keeps_its_own_handling(catalogue, types, dispatcher, 
 
 
 def reopen_incident(dispatcher) -> Incident:
-    incident = Incident.objects.get()
-    with transaction.atomic():
-        return check_reopen(
-            dispatcher,
-            incident,
-            reason="La víctima llama de nuevo",
-            expected_version=incident.version,
-        )
+    return on_the_incident(check_reopen, dispatcher, reason="La víctima llama de nuevo")
 
 
 def test_reopening_the_incident_reopens_the_sos_that_closed_with_it(
